@@ -1,0 +1,1 @@
+../../graphflow/__init__.py

@@ -1,0 +1,3 @@
+"""Checkpointers that persist run state so a paused or failed run can resume."""
+
+__all__: list[str] = []

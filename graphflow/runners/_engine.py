@@ -1,0 +1,262 @@
+"""The run: the shared scheduling core every runner drives.
+
+Drivers (sync.py, async_.py) only call node functions; everything else — choosing the
+next superstep, run events, applying results — lives here and in ``_nodes.py`` (events,
+caching, outputs, gate decisions, errors per node), once. With no processors no event is
+built; with no cache no key is computed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Mapping
+from secrets import token_hex
+from typing import Any
+
+from graphflow.cache import Cache
+from graphflow.events import EventDispatcher, RunEndEvent, RunStartEvent, RunStatus
+from graphflow.exceptions import ConflictError, InfiniteLoopError
+from graphflow.runners._inputs import check_missing
+from graphflow.runners._nodes import NodeSteps, Task
+from graphflow.runners._plan import INTERRUPT, NodePlan, Plan
+from graphflow.runners._sched import Schedule
+
+__all__ = ["Run", "Task"]
+
+_perf = time.perf_counter
+_now = time.time
+
+
+class Run(NodeSteps):
+    """One execution of one graph (a top-level run, a map item, or a nested graph)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        values: dict[str, Any],
+        versions: dict[str, int],
+        *,
+        counter: itertools.count[int],
+        dispatcher: EventDispatcher | None,
+        cache: Cache | None,
+        max_iterations: int | None,
+        run_id: str,
+        parent_span: str | None,
+        path: str,
+        graph_name: str | None,
+        handlers: Mapping[str, Any] | None = None,
+        checked: bool = False,
+    ) -> None:
+        if not checked:
+            check_missing(plan, values)
+        self.plan = plan
+        self.sched = Schedule(plan, values, versions, counter)
+        self.counter = counter
+        self.events = dispatcher if dispatcher is not None and dispatcher.active else None
+        self.cache = cache
+        self.max_iterations = max_iterations
+        self.run_id = run_id
+        self.parent_span = parent_span
+        self.path = path
+        self.graph_name = graph_name
+        self.handlers = handlers or {}
+        self.iterations = 0
+        self.span: str | None = None
+        self.t0 = 0.0
+        self.paused: Any = None
+        self.workflow_id: str | None = None
+        #: the RunHandle of an ``iter()`` call, which answers interrupts live
+        self.handle: Any = None
+        self.sched.start()
+
+    check_missing = staticmethod(check_missing)
+
+    @classmethod
+    def top(
+        cls,
+        plan: Plan,
+        inputs: Mapping[str, Any],
+        *,
+        dispatcher: EventDispatcher | None,
+        cache: Cache | None,
+        max_iterations: int | None,
+        run_id: str,
+        parent_span: str | None = None,
+        handlers: Mapping[str, Any] | None = None,
+        checked: bool = False,
+    ) -> Run:
+        """A top-level run from user inputs (bound values underneath, inputs win)."""
+        counter = itertools.count(1)
+        values = dict(plan.bound)
+        versions = dict.fromkeys(values, 0)
+        for key, value in inputs.items():
+            values[key] = value
+            versions[key] = next(counter)
+        return cls(
+            plan,
+            values,
+            versions,
+            counter=counter,
+            dispatcher=dispatcher,
+            cache=cache,
+            max_iterations=max_iterations,
+            run_id=run_id,
+            parent_span=parent_span,
+            path="",
+            graph_name=plan.name,
+            handlers=handlers,
+            checked=checked,
+        )
+
+    def child(
+        self,
+        plan: Plan,
+        task: Task,
+        values: dict[str, Any],
+        versions: dict[str, int],
+        dispatcher: EventDispatcher | None,
+        cache: Cache | None,
+    ) -> Run:
+        """The run of a nested graph inside node ``task`` (same run id, same versions)."""
+        for key, value in plan.bound.items():
+            if key not in values:
+                values[key] = value
+                versions[key] = 0
+        return Run(
+            plan,
+            values,
+            versions,
+            counter=self.counter,
+            dispatcher=dispatcher,
+            cache=cache,
+            max_iterations=self.max_iterations,
+            run_id=self.run_id,
+            parent_span=task.span,
+            path=self.node_path(task.np) + "/",
+            graph_name=self.graph_name,
+            handlers=self.handlers,
+        )._inherit(self)
+
+    def _inherit(self, parent: Run) -> Run:
+        self.workflow_id = parent.workflow_id
+        self.handle = parent.handle
+        return self
+
+    # ------------------------------------------------------------------ run events
+    def start_event(
+        self,
+        session_id: str | None,
+        runner: str,
+        inputs: Mapping[str, Any],
+        item_index: int | None = None,
+        workflow_id: str | None = None,
+    ) -> None:
+        """Emit RunStartEvent (top-level runs and map items only)."""
+        self.t0 = _perf()
+        if self.events is not None:
+            self.span = token_hex(8)
+            self.events.emit(
+                RunStartEvent(
+                    self.run_id,
+                    self.span,
+                    self.parent_span,
+                    session_id,
+                    dict(inputs),
+                    _now(),
+                    graph_name=self.graph_name,
+                    runner=runner,
+                    workflow_id=workflow_id,
+                    item_index=item_index,
+                )
+            )
+
+    def end_event(
+        self, outputs: dict[str, Any], status: RunStatus, error: BaseException | None = None
+    ) -> None:
+        """Emit RunEndEvent."""
+        if self.events is not None and self.span is not None:
+            self.events.emit(
+                RunEndEvent(
+                    self.run_id,
+                    self.span,
+                    self.parent_span,
+                    outputs,
+                    (_perf() - self.t0) * 1000.0,
+                    self.iterations,
+                    _now(),
+                    status=status,
+                    error=error,
+                )
+            )
+
+    def select(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """The selected outputs that have values."""
+        values = self.sched.values
+        return {n: values[n] for n in names if n in values}
+
+    def produced(self) -> dict[str, Any]:
+        """Every produced value of this run (a nested graph's outputs)."""
+        values = self.sched.values
+        return {n: values[n] for n in self.plan.graph.outputs if n in values}
+
+    # ------------------------------------------------------------------ supersteps
+    def next_batch(self) -> list[Task] | None:
+        """The next superstep's tasks, or None when the run is over."""
+        sched = self.sched
+        ready = sched.ready()
+        if not ready or self.paused is not None:
+            return None
+        self.iterations += 1
+        if self.max_iterations is not None and self.iterations > self.max_iterations:
+            self.iterations -= 1
+            label = f"graph '{self.plan.name}'" if self.plan.name else "the graph"
+            raise InfiniteLoopError(
+                f"{label} did not finish within max_iterations={self.max_iterations} "
+                f"supersteps; still ready: {', '.join(sched.nodes[i].name for i in ready)}.\n\n"
+                f"How to fix: check the gate or the values that keep the cycle turning, or "
+                f"raise max_iterations."
+            )
+        nodes = sched.nodes
+        if len(ready) > 1:
+            self._check_conflicts(ready)
+        values = sched.values
+        batch = []
+        for i in ready:
+            np = nodes[i]
+            kwargs = {param: values[name] for name, param in np.req}
+            for name, param in np.opt:
+                if name in values:
+                    kwargs[param] = values[name]
+            batch.append(Task(np, kwargs, sched.snapshot(i)))
+        return batch
+
+    def _check_conflicts(self, ready: list[int]) -> None:
+        nodes = self.sched.nodes
+        seen: dict[str, NodePlan] = {}
+        for i in ready:
+            for out in nodes[i].outputs:
+                other = seen.get(out)
+                if other is not None:
+                    np = nodes[i]
+                    raise ConflictError(
+                        f"Nodes '{self.node_path(other)}' and '{self.node_path(np)}' are both "
+                        f"ready in one superstep and both produce '{out}'.\n\n"
+                        f"They were made ready by their inputs: {other.name}"
+                        f"({', '.join(other.node.inputs)}) and {np.name}"
+                        f"({', '.join(np.node.inputs)}).\n\n"
+                        f"How to fix: order them with a data dependency, or put them on "
+                        f"different branches of one gate."
+                    )
+                seen[out] = nodes[i]
+
+    def commit(self, batch: list[Task]) -> None:
+        """Apply a superstep's results."""
+        sched = self.sched
+        sched.commit([(t.np.idx, t.rec, t.outputs, t.decision) for t in batch if not t.paused])
+        for t in batch:
+            if t.np.code == INTERRUPT and not t.paused:
+                resp = t.np.outputs[0]
+                sched.answered[t.np.idx] = sched.versions.get(resp, 0)
+
+    # ------------------------------------------------------------------ node events

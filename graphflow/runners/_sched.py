@@ -1,0 +1,170 @@
+"""Readiness and state of one run: the scheduling core shared by every runner.
+
+State is one mutable object per run (never copied per step). Readiness is incremental:
+after a superstep only the nodes that ran, the consumers of values that changed, and the
+targets of gates that decided are re-examined (core.md, "Execution").
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from graphflow.runners._plan import Plan
+
+__all__ = ["END_DECISION", "MISSING", "Schedule", "same_value"]
+
+MISSING: Any = object()
+#: a gate's decision when it chose END (or None without fallback)
+END_DECISION = -1
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """True when ``new`` leaves a value unchanged: same object, or ``==`` returning True."""
+    if old is new:
+        return True
+    try:
+        result = old == new
+    except Exception:
+        return False
+    return result is True
+
+
+class Schedule:
+    """Values with versions, execution records, gate decisions, and the ready set."""
+
+    __slots__ = (
+        "answered",
+        "candidates",
+        "counter",
+        "decisions",
+        "nodes",
+        "pending",
+        "plan",
+        "records",
+        "values",
+        "versions",
+    )
+
+    def __init__(
+        self,
+        plan: Plan,
+        values: dict[str, Any],
+        versions: dict[str, int],
+        counter: itertools.count[int],
+    ) -> None:
+        self.plan = plan
+        self.nodes = plan.nodes
+        self.values = values
+        self.versions = versions
+        self.counter = counter
+        n = len(plan.nodes)
+        #: per node: the versions of its `check` inputs when it last ran (None: never)
+        self.records: list[tuple[int, ...] | None] = [None] * n
+        #: per gate: the target index it chose last, END_DECISION, or None (undecided)
+        self.decisions: list[int | None] = [None] * n
+        #: per node: gates whose choice of it has not been used yet
+        self.pending: dict[int, set[int]] = {}
+        #: per interrupt: the version of the answer it passed on last
+        self.answered: dict[int, int] = {}
+        self.candidates: set[int] = set()
+
+    def start(self) -> None:
+        """Compute the first candidates (after restoring any records)."""
+        is_candidate = self.is_candidate
+        self.candidates = {i for i in range(len(self.nodes)) if is_candidate(i)}
+
+    def is_candidate(self, i: int) -> bool:
+        """All inputs resolve, no gate blocks it, and it is stale."""
+        np = self.nodes[i]
+        values = self.values
+        for name in np.needs:
+            if name not in values:
+                return False
+        if np.gated_by:
+            chosen = self.pending.get(i)
+            if chosen:
+                return True  # (c) a gate has just chosen it
+            decisions = self.decisions
+            for g in np.gated_by:
+                if decisions[g] is not None or g not in np.first_ok:
+                    return False
+        rec = self.records[i]
+        if rec is None:  # (b)
+            if not np.outputs or np.seed_out:
+                return True
+            return any(o not in values for o in np.outputs)
+        versions = self.versions  # (a)
+        return any(versions.get(name, -1) != v for name, v in zip(np.check, rec, strict=True))
+
+    def ready(self) -> list[int]:
+        """Candidates not waiting on a candidate producer of one of their inputs, in order."""
+        cands = self.candidates
+        if len(cands) <= 1:
+            return list(cands)
+        nodes = self.nodes
+        out = [i for i in cands if not any(p in cands for p in nodes[i].waits_on)]
+        out.sort()
+        return out
+
+    def snapshot(self, i: int) -> tuple[int, ...]:
+        """The versions node ``i`` consumes if it runs now."""
+        get = self.versions.get
+        return tuple([get(name, -1) for name in self.nodes[i].check])
+
+    def apply(self, name: str, value: Any, changed: list[str]) -> None:
+        """Store a produced value; bump its version only when it changed."""
+        values = self.values
+        old = values.get(name, MISSING)
+        values[name] = value
+        if old is MISSING or not same_value(old, value):
+            self.versions[name] = next(self.counter)
+            changed.append(name)
+
+    def commit(
+        self,
+        done: list[tuple[int, tuple[int, ...], tuple[tuple[str, Any], ...], int | None]],
+    ) -> None:
+        """Apply one superstep: records, outputs, gate decisions, then re-examine.
+
+        Args:
+            done: per executed node: index, consumed versions, outputs, gate decision.
+        """
+        affected: set[int] = set()
+        changed: list[str] = []
+        records = self.records
+        pending = self.pending
+        for i, rec, outputs, decision in done:
+            records[i] = rec
+            if pending:
+                pending.pop(i, None)
+            affected.add(i)
+            for name, value in outputs:
+                self.apply(name, value, changed)
+            if decision is not None:
+                self.decide(i, decision, affected)
+        consumers = self.plan.consumers
+        for name in changed:
+            affected.update(consumers.get(name, ()))
+        self.reexamine(affected)
+
+    def decide(self, gate: int, decision: int, affected: set[int]) -> None:
+        """Record a gate's decision: its chosen target may run once, the others wait."""
+        self.decisions[gate] = decision
+        for t in self.nodes[gate].targets:
+            gates = self.pending.setdefault(t, set())
+            if t == decision:
+                gates.add(gate)
+            else:
+                gates.discard(gate)
+            affected.add(t)
+
+    def reexamine(self, affected: set[int]) -> None:
+        """Recompute candidacy for ``affected`` nodes."""
+        cands = self.candidates
+        is_candidate = self.is_candidate
+        for j in affected:
+            if is_candidate(j):
+                cands.add(j)
+            else:
+                cands.discard(j)

@@ -1,0 +1,248 @@
+"""SyncRunner: runs ready nodes one by one, in graph order, in the calling thread."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import time
+import uuid
+from collections.abc import Coroutine, Sequence
+from secrets import token_hex
+from typing import Any, Literal, TypeVar
+
+from graphflow.cache import Cache
+from graphflow.events import EventProcessor, MapEndEvent, MapStartEvent, RunStatus
+from graphflow.exceptions import ExecutionError
+from graphflow.graph import Graph, validate_map_compatible
+from graphflow.runners._engine import Run, Task
+from graphflow.runners._inputs import check_inputs, resolve_select
+from graphflow.runners._mapping import map_params, map_values
+from graphflow.runners._nested import child_runs, merge_items
+from graphflow.runners._plan import GATE, GRAPH
+from graphflow.runners._setup import check_processors, dispatcher_for, prepare_graph
+from graphflow.runners.base import (
+    BaseRunner,
+    ExecutionStrategy,
+    RunnerCapabilities,
+    get_execution_strategy,
+)
+
+__all__ = ["SyncRunner", "run_coroutine_blocking"]
+
+T = TypeVar("T")
+
+_CAPS = RunnerCapabilities(
+    supports_cycles=True,
+    supports_gates=True,
+    supports_interrupts=False,
+    supports_async_nodes=False,
+    supports_streaming=False,
+    supports_distributed=False,
+    returns_coroutine=False,
+)
+
+
+def run_coroutine_blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)``, in a worker thread when this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    ctx = contextvars.copy_context()
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="graphflow") as pool:
+        return pool.submit(ctx.run, asyncio.run, coro).result()
+
+
+class SyncRunner(BaseRunner):
+    """Run graphs synchronously: ``run()`` returns a dict, ``map()`` a list of dicts.
+
+    Args:
+        cache: cache backend for nodes built with ``cache=True``.
+        event_processors: processors that receive every event; ``None`` uses the
+            defaults set by ``graphflow.instrument()`` (none unless called).
+
+    Example:
+        >>> runner = SyncRunner()
+        >>> runner.run(graph, {"x": 3})
+        {'doubled': 6}
+    """
+
+    runner_kind = "sync"
+
+    def __init__(
+        self,
+        *,
+        cache: Cache | None = None,
+        event_processors: Sequence[EventProcessor] | None = None,
+    ) -> None:
+        self._cache = cache
+        self._processors = check_processors(event_processors, "SyncRunner")
+
+    @property
+    def capabilities(self) -> RunnerCapabilities:
+        """Cycles and gates; no async nodes, interrupts or streaming."""
+        return _CAPS
+
+    def run(  # type: ignore[override]  # seed: BaseRunner.run takes **kwargs; runners narrow them
+        self,
+        graph: Graph,
+        inputs: dict[str, Any],
+        *,
+        select: list[str] | None = None,
+        session_id: str | None = None,
+        max_iterations: int | None = None,
+        event_processors: Sequence[EventProcessor] | None = None,
+    ) -> dict[str, Any]:
+        """Execute ``graph`` and return the selected outputs (default: leaf outputs).
+
+        Raises:
+            GraphConfigError, IncompatibleRunnerError, InputError, MissingInputError,
+            ConflictError, InfiniteLoopError; a node's own exception propagates unchanged.
+        """
+        plan = prepare_graph(self, graph)
+        check_inputs(plan, inputs)
+        names = resolve_select(plan, select)
+        dispatcher = dispatcher_for(self, event_processors, async_mode=False)
+        run = Run.top(
+            plan,
+            inputs,
+            dispatcher=dispatcher,
+            cache=self._cache,
+            max_iterations=max_iterations,
+            run_id=uuid.uuid4().hex,
+        )
+        try:
+            return self._run_item(run, session_id, inputs, names, None)
+        finally:
+            if dispatcher is not None:
+                dispatcher.force_flush()
+
+    def map(  # type: ignore[override]  # seed: BaseRunner.map takes **kwargs; runners narrow them
+        self,
+        graph: Graph,
+        inputs: dict[str, Any],
+        *,
+        map_over: str | list[str],
+        map_mode: Literal["zip", "product"] = "zip",
+        select: list[str] | None = None,
+        session_id: str | None = None,
+        max_iterations: int | None = None,
+        event_processors: Sequence[EventProcessor] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run ``graph`` once per item of the ``map_over`` inputs; results in input order.
+
+        Raises:
+            GraphConfigError: the graph has interrupts. InputError: bad ``map_over``,
+            zip lists of different lengths. The first failing item's exception.
+        """
+        validate_map_compatible(graph, "SyncRunner.map() was called")
+        plan = prepare_graph(self, graph)
+        check_inputs(plan, inputs)
+        params = map_params(map_over, inputs, map_mode)
+        items = map_values(params, inputs, map_mode)
+        names = resolve_select(plan, select)
+        base = dict(inputs)
+        dispatcher = dispatcher_for(self, event_processors, async_mode=False)
+        Run.check_missing(plan, base)
+        map_span = token_hex(8) if dispatcher is not None else None
+        map_id = uuid.uuid4().hex if dispatcher is not None else ""
+        t0 = time.perf_counter()
+        if dispatcher is not None:
+            dispatcher.emit(
+                MapStartEvent(map_id, map_span or "", None, plan.name, len(items), time.time())
+            )
+        status = RunStatus.ERROR
+        try:
+            results = []
+            for index, item in enumerate(items):
+                base.update(zip(params, item, strict=True))
+                run = Run.top(
+                    plan,
+                    base,
+                    dispatcher=dispatcher,
+                    cache=self._cache,
+                    max_iterations=max_iterations,
+                    parent_span=map_span,
+                    run_id=uuid.uuid4().hex if dispatcher is not None else "",
+                    checked=True,
+                )
+                results.append(self._run_item(run, session_id, base, names, index))
+            status = RunStatus.COMPLETED
+            return results
+        finally:
+            if dispatcher is not None:
+                dispatcher.emit(
+                    MapEndEvent(
+                        map_id,
+                        map_span or "",
+                        None,
+                        (time.perf_counter() - t0) * 1000.0,
+                        status,
+                        time.time(),
+                    )
+                )
+                dispatcher.force_flush()
+
+    # ------------------------------------------------------------------ driving
+    def _run_item(
+        self,
+        run: Run,
+        session_id: str | None,
+        inputs: dict[str, Any],
+        names: tuple[str, ...],
+        index: int | None,
+    ) -> dict[str, Any]:
+        run.start_event(session_id, "sync", inputs, item_index=index)
+        try:
+            self._drive(run)
+        except BaseException as exc:
+            run.end_event({}, RunStatus.ERROR, exc)
+            raise
+        out = run.select(names)
+        run.end_event(out, RunStatus.COMPLETED)
+        return out
+
+    def _drive(self, run: Run) -> None:
+        execute = self._execute
+        while (batch := run.next_batch()) is not None:
+            for task in batch:
+                execute(run, task)
+            run.commit(batch)
+
+    def _execute(self, run: Run, task: Task) -> None:
+        np = task.np
+        if (run.events is not None or np.cache) and run.begin(task):
+            return
+        try:
+            code = np.code
+            if code <= GATE:  # FUNC or GATE: call the function
+                raw = np.func(**task.kwargs)
+                if np.is_gen:
+                    raw = run.collect(task, raw)
+            elif code == GRAPH:
+                raw = self._graph(run, task)
+            else:  # interrupts are rejected by validation before a run starts
+                raise ExecutionError(f"SyncRunner cannot run interrupt '{np.name}'.")
+            run.finish(task, raw)
+        except BaseException as exc:
+            run.failed(task, exc)
+            raise
+
+    def _graph(self, run: Run, task: Task) -> dict[str, Any]:
+        nested: Any = task.np.node.explicit_runner  # type: ignore[attr-defined]  # GraphNode
+        strategy = (
+            ExecutionStrategy.DIRECT if nested is None else get_execution_strategy(self, nested)
+        )
+        results = []
+        for child in child_runs(run, task, async_mode=False):
+            if strategy is ExecutionStrategy.DIRECT:
+                (nested or self)._drive_child(child)
+            else:
+                run_coroutine_blocking(nested._drive_child_async(child))
+            results.append(child.produced())
+        return merge_items(task, results)
+
+    def _drive_child(self, child: Run) -> None:
+        """Drive a nested graph's run in this thread (the DIRECT strategy)."""
+        self._drive(child)
