@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from secrets import token_hex
 from typing import Any
 
@@ -19,8 +19,9 @@ from graphflow.events import EventDispatcher, RunEndEvent, RunStartEvent, RunSta
 from graphflow.exceptions import ConflictError, InfiniteLoopError
 from graphflow.runners._inputs import check_missing
 from graphflow.runners._nodes import NodeSteps, Task
-from graphflow.runners._plan import INTERRUPT, NodePlan, Plan
+from graphflow.runners._plan import NodePlan, Plan
 from graphflow.runners._sched import Schedule
+from graphflow.runners._static import levels_for
 
 __all__ = ["Run", "Task"]
 
@@ -47,6 +48,7 @@ class Run(NodeSteps):
         graph_name: str | None,
         handlers: Mapping[str, Any] | None = None,
         checked: bool = False,
+        initial: frozenset[int] | None = None,
     ) -> None:
         if not checked:
             check_missing(plan, values)
@@ -68,7 +70,10 @@ class Run(NodeSteps):
         self.workflow_id: str | None = None
         #: the RunHandle of an ``iter()`` call, which answers interrupts live
         self.handle: Any = None
-        self.sched.start()
+        #: replayable supersteps of a DAG (None: schedule live)
+        self.levels = levels_for(plan, frozenset(values)) if plan.static else None
+        if self.levels is None:
+            self.sched.start(initial)
 
     check_missing = staticmethod(check_missing)
 
@@ -85,6 +90,7 @@ class Run(NodeSteps):
         parent_span: str | None = None,
         handlers: Mapping[str, Any] | None = None,
         checked: bool = False,
+        initial: frozenset[int] | None = None,
     ) -> Run:
         """A top-level run from user inputs (bound values underneath, inputs win)."""
         counter = itertools.count(1)
@@ -107,6 +113,7 @@ class Run(NodeSteps):
             graph_name=plan.name,
             handlers=handlers,
             checked=checked,
+            initial=initial,
         )
 
     def child(
@@ -201,35 +208,47 @@ class Run(NodeSteps):
         return {n: values[n] for n in self.plan.graph.outputs if n in values}
 
     # ------------------------------------------------------------------ supersteps
-    def next_batch(self) -> list[Task] | None:
-        """The next superstep's tasks, or None when the run is over."""
-        sched = self.sched
-        ready = sched.ready()
-        if not ready or self.paused is not None:
-            return None
+    def count_iteration(self, ready: Sequence[NodePlan]) -> None:
+        """Count one superstep; raise InfiniteLoopError past ``max_iterations``."""
         self.iterations += 1
         if self.max_iterations is not None and self.iterations > self.max_iterations:
             self.iterations -= 1
             label = f"graph '{self.plan.name}'" if self.plan.name else "the graph"
             raise InfiniteLoopError(
                 f"{label} did not finish within max_iterations={self.max_iterations} "
-                f"supersteps; still ready: {', '.join(sched.nodes[i].name for i in ready)}.\n\n"
+                f"supersteps; still ready: {', '.join(np.name for np in ready)}.\n\n"
                 f"How to fix: check the gate or the values that keep the cycle turning, or "
                 f"raise max_iterations."
             )
-        nodes = sched.nodes
-        if len(ready) > 1:
-            self._check_conflicts(ready)
+
+    def task(self, np: NodePlan) -> Task:
+        """A task for ``np`` with its inputs read from the current values."""
+        sched = self.sched
         values = sched.values
-        batch = []
-        for i in ready:
-            np = nodes[i]
-            kwargs = {param: values[name] for name, param in np.req}
+        kwargs = {param: values[name] for name, param in np.req}
+        if np.opt:
             for name, param in np.opt:
                 if name in values:
                     kwargs[param] = values[name]
-            batch.append(Task(np, kwargs, sched.snapshot(i)))
-        return batch
+        get_version = sched.versions.get
+        return Task(np, kwargs, tuple([get_version(name, -1) for name in np.check]))
+
+    def next_batch(self) -> list[Task] | None:
+        """The next superstep's tasks, or None when the run is over."""
+        sched = self.sched
+        cands = sched.candidates
+        if not cands or self.paused is not None:
+            return None
+        ready = sched.ready()
+        nodes = sched.nodes
+        if self.max_iterations is None:
+            self.iterations += 1
+        else:
+            self.count_iteration([nodes[i] for i in ready])
+        if len(ready) > 1:
+            self._check_conflicts(ready)
+        task = self.task
+        return [task(nodes[i]) for i in ready]
 
     def _check_conflicts(self, ready: list[int]) -> None:
         nodes = self.sched.nodes
@@ -251,12 +270,7 @@ class Run(NodeSteps):
                 seen[out] = nodes[i]
 
     def commit(self, batch: list[Task]) -> None:
-        """Apply a superstep's results."""
-        sched = self.sched
-        sched.commit([(t.np.idx, t.rec, t.outputs, t.decision) for t in batch if not t.paused])
-        for t in batch:
-            if t.np.code == INTERRUPT and not t.paused:
-                resp = t.np.outputs[0]
-                sched.answered[t.np.idx] = sched.versions.get(resp, 0)
+        """Apply a superstep's results (drivers call ``sched.commit`` directly)."""
+        self.sched.commit(batch)
 
     # ------------------------------------------------------------------ node events

@@ -40,6 +40,7 @@ class NodePlan:
         "outputs",
         "req",
         "seed_out",
+        "simple",
         "targets",
         "waits_on",
     )
@@ -77,6 +78,10 @@ class NodePlan:
         self.waits_on: tuple[int, ...] = ()
         self.targets: tuple[int, ...] = ()
         self.seed_out = False
+        #: a plain function with one output and no cache: drivers call it inline
+        self.simple = (
+            self.code == FUNC and not self.is_gen and not self.cache and (len(self.outputs) == 1)
+        )
 
 
 class Plan:
@@ -137,6 +142,12 @@ class Plan:
             self.cycles.append((comp, seeds, fed))
         self.needed_by: dict[str, list[str]] = {v: list(cs) for v, cs in s.consumers.items()}
         self.default_select = graph.leaf_outputs or graph.outputs
+        #: a DAG without gates or interrupts (nested graphs too): supersteps can be replayed
+        self.static = not (graph.has_cycles or graph.has_gates or graph.has_interrupts) and all(
+            plan_for(gn.graph).static for gn in graph.nested_graphs
+        )
+        #: input names -> supersteps (see _static.py)
+        self.levels: dict[frozenset[str], Any] = {}
         self.outputs = frozenset(graph.outputs)
 
 

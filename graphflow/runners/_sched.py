@@ -8,9 +8,13 @@ targets of gates that decided are re-examined (core.md, "Execution").
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from graphflow.runners._plan import Plan
+from graphflow.runners._plan import INTERRUPT, Plan
+
+if TYPE_CHECKING:
+    from graphflow.runners._nodes import Task
 
 __all__ = ["END_DECISION", "MISSING", "Schedule", "same_value"]
 
@@ -69,8 +73,11 @@ class Schedule:
         self.answered: dict[int, int] = {}
         self.candidates: set[int] = set()
 
-    def start(self) -> None:
-        """Compute the first candidates (after restoring any records)."""
+    def start(self, initial: frozenset[int] | None = None) -> None:
+        """Compute the first candidates (``initial``: known already, e.g. per map call)."""
+        if initial is not None:
+            self.candidates = set(initial)
+            return
         is_candidate = self.is_candidate
         self.candidates = {i for i in range(len(self.nodes)) if is_candidate(i)}
 
@@ -121,32 +128,38 @@ class Schedule:
             self.versions[name] = next(self.counter)
             changed.append(name)
 
-    def commit(
-        self,
-        done: list[tuple[int, tuple[int, ...], tuple[tuple[str, Any], ...], int | None]],
-    ) -> None:
+    def commit(self, batch: Sequence[Task]) -> None:
         """Apply one superstep: records, outputs, gate decisions, then re-examine.
 
-        Args:
-            done: per executed node: index, consumed versions, outputs, gate decision.
+        A node that ran is dropped from the candidates; it is re-examined only when
+        something in this superstep touched it (an input changed, a gate chose it).
         """
         affected: set[int] = set()
         changed: list[str] = []
         records = self.records
         pending = self.pending
-        for i, rec, outputs, decision in done:
-            records[i] = rec
+        cands = self.candidates
+        apply = self.apply
+        for task in batch:
+            if task.paused:
+                continue
+            np = task.np
+            i = np.idx
+            records[i] = task.rec
+            cands.discard(i)
             if pending:
                 pending.pop(i, None)
-            affected.add(i)
-            for name, value in outputs:
-                self.apply(name, value, changed)
-            if decision is not None:
-                self.decide(i, decision, affected)
+            for name, value in task.outputs:
+                apply(name, value, changed)
+            if task.decision is not None:
+                self.decide(i, task.decision, affected)
+            elif np.code == INTERRUPT:
+                self.answered[i] = self.versions.get(np.outputs[0], 0)
         consumers = self.plan.consumers
         for name in changed:
             affected.update(consumers.get(name, ()))
-        self.reexamine(affected)
+        if affected:
+            self.reexamine(affected)
 
     def decide(self, gate: int, decision: int, affected: set[int]) -> None:
         """Record a gate's decision: its chosen target may run once, the others wait."""
