@@ -143,9 +143,9 @@ class Plan:
         self.needed_by: dict[str, list[str]] = {v: list(cs) for v, cs in s.consumers.items()}
         self.default_select = graph.leaf_outputs or graph.outputs
         #: a DAG without gates or interrupts (nested graphs too): supersteps can be replayed
-        self.static = not (graph.has_cycles or graph.has_gates or graph.has_interrupts) and all(
-            plan_for(gn.graph).static for gn in graph.nested_graphs
-        )
+        self.static: bool = not (
+            graph.has_cycles or graph.has_gates or graph.has_interrupts
+        ) and all(plan_for(gn.graph).static for gn in graph.nested_graphs)
         #: input names -> supersteps (see _static.py)
         self.levels: dict[frozenset[str], Any] = {}
         self.outputs = frozenset(graph.outputs)

@@ -82,3 +82,9 @@ class Recorder(EventProcessor):
 def recorder() -> Recorder:
     """A fresh Recorder."""
     return Recorder()
+
+
+@pytest.fixture
+def make_recorder() -> type[Recorder]:
+    """The Recorder class itself, for tests that need several recorders."""
+    return Recorder
