@@ -6,6 +6,7 @@ exception also subclasses it, so ``except ValueError`` keeps working::
 
     GraphflowError
     ├── GraphConfigError (ValueError)      a graph or node is built wrong (raised at build time)
+    │   └── ImmutableGraphError (AttributeError)  an attribute of a built Graph was assigned
     ├── IncompatibleRunnerError            a runner cannot run a graph's features
     ├── InputError (ValueError)            run()/map() got inputs it cannot use
     │   └── MissingInputError              required inputs (or cycle seeds) were not given
@@ -30,6 +31,7 @@ __all__ = [
     "ExecutionError",
     "GraphConfigError",
     "GraphflowError",
+    "ImmutableGraphError",
     "IncompatibleRunnerError",
     "InfiniteLoopError",
     "InputError",
@@ -48,6 +50,10 @@ class GraphflowError(Exception):
 
 class GraphConfigError(GraphflowError, ValueError):
     """A graph, node or runner option is built wrong. Raised as early as possible."""
+
+
+class ImmutableGraphError(GraphConfigError, AttributeError):
+    """An attribute of a built Graph was assigned: graphs are immutable."""
 
 
 class IncompatibleRunnerError(GraphflowError):

@@ -72,6 +72,7 @@ EXPECTED = sorted(
         "NodeOutputError",
         "RouteError",
         "RunHandleError",
+        "ImmutableGraphError",
         "MissingDependencyError",
         # metadata
         "__version__",

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from graphflow.events.processor import AsyncEventProcessor, EventProcessor
-from graphflow.events.types import Event
+from graphflow.events.types import Event, NodeStartEvent
 from graphflow.exceptions import GraphConfigError
 
 __all__ = ["EventDispatcher", "processor_error_counts", "reset_processor_error_counts"]
@@ -119,6 +119,7 @@ class EventDispatcher:
         "has_async",
         "pending",
         "processors",
+        "scoped",
         "strict",
     )
 
@@ -160,10 +161,33 @@ class EventDispatcher:
         )
         self._queue = _Queue()
         self.pending = self._queue.items
+        #: processors that override ``node_scope`` (runners skip scopes when empty)
+        self.scoped: tuple[EventProcessor, ...] = tuple(
+            p for p in self.processors if type(p).node_scope is not EventProcessor.node_scope
+        )
 
     def __repr__(self) -> str:
         names = ", ".join(type(p).__qualname__ for p in self.processors)
         return f"EventDispatcher([{names}], async_mode={self.async_mode}, strict={self.strict})"
+
+    def open_scope(self, event: NodeStartEvent) -> contextlib.ExitStack | None:
+        """Enter every processor's ``node_scope`` for this node; the caller closes the stack.
+
+        Returns None when no processor provides a scope.
+        """
+        if not self.scoped:
+            return None
+        stack = contextlib.ExitStack()
+        for processor in self.scoped:
+            try:
+                scope = processor.node_scope(event)
+                if scope is not None:
+                    stack.enter_context(scope)
+            except Exception:
+                if self.strict:
+                    stack.close()
+                self._failed(processor, "node_scope")
+        return stack
 
     def extended(self, processors: Iterable[EventProcessor]) -> EventDispatcher:
         """Return a dispatcher with ``processors`` appended (duplicates dropped).

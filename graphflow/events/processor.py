@@ -14,9 +14,10 @@ import re
 import threading
 import weakref
 from collections.abc import Coroutine
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
-from graphflow.events.types import EVENT_TYPES, Event
+from graphflow.events.types import EVENT_TYPES, Event, NodeStartEvent
 
 __all__ = ["AsyncEventProcessor", "EventProcessor", "TypedEventProcessor"]
 
@@ -54,6 +55,17 @@ class EventProcessor:
 
     def shutdown(self) -> None:
         """Flush and release resources. Terminal: called once, by the owner, never by runs."""
+
+    def node_scope(self, event: NodeStartEvent) -> AbstractContextManager[Any] | None:
+        """A context the runner enters around the node's own body (its function call only).
+
+        Override it to make something current while user code runs, e.g. the node's span,
+        so that spans created inside the node nest under it. Runners call it right after
+        ``on_event(event)`` for that ``NodeStartEvent``, enter the result in the task that
+        runs the body, and exit it when the body returns or raises. Return ``None`` (the
+        default) for nothing. Must not raise; an exception is logged and ignored.
+        """
+        return None
 
 
 class AsyncEventProcessor(EventProcessor):

@@ -20,6 +20,11 @@ __all__ = [
 
 def check_identifier(name: object, what: str, owner: str | None = None) -> str:
     """Return ``name`` if it is a usable identifier, else raise :class:`GraphConfigError`."""
+    if what == "node" and name == "<lambda>":
+        raise GraphConfigError(
+            "A lambda has no usable node name ('<lambda>').\n\n"
+            "How to fix: pass one: node(lambda x: x + 1, output_name='y', name='add_one')."
+        )
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         where = f" of '{owner}'" if owner else ""
         raise GraphConfigError(

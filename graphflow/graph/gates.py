@@ -75,7 +75,10 @@ class GateNode(FunctionNode):
         return tuple(t for t in self.targets if isinstance(t, str))
 
     def with_outputs(self, mapping: Any = None, /, **renames: str) -> GateNode:
-        raise GraphConfigError(f"Gate '{self.name}' has no outputs to rename.")
+        raise GraphConfigError(
+            f"Gate '{self.name}' has no outputs to rename: gates only decide which targets "
+            f"run.\n\nHow to fix: rename the outputs of the nodes the gate targets instead."
+        )
 
     def decide(self, result: Any) -> str | _End:
         """Turn the function's result into a target name or END (raises RouteError)."""

@@ -10,7 +10,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
-from graphflow.exceptions import GraphConfigError, did_you_mean
+from graphflow.exceptions import GraphConfigError, ImmutableGraphError, did_you_mean
 from graphflow.graph.analysis import Structure
 from graphflow.graph.gates import GateNode
 from graphflow.graph.interrupt import InterruptNode
@@ -64,8 +64,11 @@ class Graph:
         self, nodes: Iterable[BaseNode], *, name: str | None = None, strict_types: bool = False
     ) -> None:
         if name is not None and (not isinstance(name, str) or not name):
-            raise GraphConfigError(f"Graph name must be a non-empty str, got {name!r}.")
-        checked = check_nodes(list(nodes) if not isinstance(nodes, BaseNode) else nodes, name)
+            raise GraphConfigError(
+                f"Graph name must be a non-empty str, got {name!r}.\n\n"
+                f"How to fix: Graph([...], name='pipeline'), or leave name out."
+            )
+        checked = check_nodes(nodes, name)
         self.name = name
         self.strict_types = strict_types
         self._structure = Structure(checked)
@@ -73,6 +76,7 @@ class Graph:
         self._bound: dict[str, Any] = {}
         #: per-graph cache for runners (compiled plans); private.
         self._runtime_cache: dict[Any, Any] = {}
+        self._frozen = True
 
     # ------------------------------------------------------------------ structure
     @property
@@ -195,13 +199,10 @@ class Graph:
                 )
                 raise GraphConfigError(
                     f"Cannot bind '{key}' on {self._label}: {why}\n\n"
-                    f"Inputs: {', '.join(allowed) or '(none)'}."
+                    f"Inputs: {', '.join(allowed) or '(none)'}.\n\n"
+                    f"How to fix: bind one of the inputs, or pass the value in run(inputs=...)."
                 )
-        clone = copy.copy(self)
-        clone._bound = {**self._bound, **values}
-        clone._runtime_cache = {}
-        clone.__dict__.pop("definition_hash", None)
-        return clone
+        return self._with_bound({**self._bound, **values})
 
     def unbind(self, *names: str) -> Graph:
         """Return a copy without the bound values of ``names``."""
@@ -210,12 +211,24 @@ class Graph:
                 raise GraphConfigError(
                     f"Cannot unbind '{key}' on {self._label}: it is not bound."
                     f"{did_you_mean(key, self._bound)}\n\n"
-                    f"Bound: {', '.join(self._bound) or '(none)'}."
+                    f"Bound: {', '.join(self._bound) or '(none)'}.\n\n"
+                    f"How to fix: unbind one of the bound names."
                 )
+        return self._with_bound({k: v for k, v in self._bound.items() if k not in names})
+
+    def _with_bound(self, bound: dict[str, Any]) -> Graph:
         clone = copy.copy(self)
-        clone._bound = {k: v for k, v in self._bound.items() if k not in names}
-        clone._runtime_cache = {}
+        object.__setattr__(clone, "_bound", bound)
+        object.__setattr__(clone, "_runtime_cache", {})
         return clone
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_frozen"):
+            raise ImmutableGraphError(
+                f"Cannot set '{name}': a Graph is immutable once built.\n\n"
+                f"How to fix: use graph.bind()/unbind(), or build a new Graph([...])."
+            )
+        object.__setattr__(self, name, value)
 
     def as_node(self, name: str | None = None, runner: Any = None) -> GraphNode:
         """Use this graph as one node of another graph.

@@ -126,15 +126,21 @@ class GraphNode(BaseNode):
             if not isinstance(p, str):
                 raise GraphConfigError(
                     f"map_over() of '{self.name}' takes input names (str), got "
-                    f"{type(p).__name__} {p!r}."
+                    f"{type(p).__name__} {p!r}.\n\nHow to fix: pass names as separate "
+                    f"arguments: {self.name}.map_over('a', 'b')."
                 )
             if p not in self.inputs:
                 raise GraphConfigError(
                     f"map_over() of '{self.name}': '{p}' is not one of its inputs."
                     f"{did_you_mean(p, self.inputs)}\n\nInputs: {', '.join(self.inputs)}."
+                    f"\n\nHow to fix: map over one of the inputs listed."
                 )
         if mode not in ("zip", "product"):
-            raise GraphConfigError(f"map_over() mode must be 'zip' or 'product', got {mode!r}.")
+            raise GraphConfigError(
+                f"map_over() mode must be 'zip' or 'product', got {mode!r}.\n\n"
+                f"How to fix: mode='zip' (items side by side) or mode='product' (every "
+                f"combination)."
+            )
         from graphflow.graph.validation import validate_map_compatible
 
         validate_map_compatible(self.graph, f"GraphNode '{self.name}' uses map_over")

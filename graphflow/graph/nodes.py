@@ -70,6 +70,7 @@ class BaseNode:
                 raise rename_error(self.name, "input", old, self.inputs, self._history)
         for new in merged.values():
             check_identifier(new, "input", self.name)
+        check_distinct(self.name, "input", tuple(merged.get(n, n) for n in self.inputs), merged)
         clone = copy.copy(self)
         clone._rename_inputs(merged)
         clone._history = (*self._history, *(f"input {o!r} -> {n!r}" for o, n in merged.items()))
@@ -83,6 +84,7 @@ class BaseNode:
                 raise rename_error(self.name, "output", old, self.outputs, self._history)
         for new in merged.values():
             check_identifier(new, "output", self.name)
+        check_distinct(self.name, "output", tuple(merged.get(n, n) for n in self.outputs), merged)
         clone = copy.copy(self)
         clone._rename_outputs(merged)
         clone._history = (*self._history, *(f"output {o!r} -> {n!r}" for o, n in merged.items()))
@@ -166,6 +168,7 @@ class FunctionNode(BaseNode):
                     raise rename_error(self.name, "input", old, self.inputs, ())
             for new in merged.values():
                 check_identifier(new, "input", self.name)
+            check_distinct(self.name, "input", tuple(merged.get(n, n) for n in self.inputs), merged)
             self._rename_inputs(merged)
             self._history = tuple(f"input {o!r} -> {n!r}" for o, n in merged.items())
 
@@ -206,6 +209,18 @@ class FunctionNode(BaseNode):
         if typing.get_origin(ret) is tuple and len(args) == len(self.outputs):
             return args[self.outputs.index(name)]
         return None
+
+
+def check_distinct(
+    node_name: str, what: str, names: tuple[str, ...], renames: dict[str, str]
+) -> None:
+    """Renames must not map two names onto one (two parameters cannot share an input)."""
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise GraphConfigError(
+            f"Renaming {what}s of node '{node_name}' with {renames} would give it the "
+            f"{what} name(s) {dupes} twice.\n\nHow to fix: give each {what} its own name."
+        )
 
 
 def _parameters(func: Callable[..., Any], name: str) -> dict[str, inspect.Parameter]:

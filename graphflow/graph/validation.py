@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from graphflow.exceptions import GraphConfigError, did_you_mean
@@ -43,13 +43,13 @@ def validate_map_compatible(graph: Graph, context: str) -> None:
 def check_nodes(nodes: object, graph_name: str | None) -> list[BaseNode]:
     """Check the node list itself: types and unique names."""
     label = f"Graph '{graph_name}'" if graph_name else "Graph"
-    if isinstance(nodes, BaseNode) or not isinstance(nodes, Sequence | set | frozenset):
+    if isinstance(nodes, BaseNode) or not isinstance(nodes, Iterable) or isinstance(nodes, str):
         raise GraphConfigError(
             f"{label} takes a list of nodes, got {type(nodes).__name__}.\n\n"
             f"How to fix: Graph([node_a, node_b], name='pipeline')."
         )
     result: list[BaseNode] = []
-    for item in nodes:
+    for item in list(nodes):
         if isinstance(item, BaseNode):
             result.append(item)
             continue

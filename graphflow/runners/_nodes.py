@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from secrets import token_hex
 from typing import Any
 
@@ -38,7 +39,18 @@ _NOTE = "graphflow: raised in node "
 class Task:
     """One node execution inside a superstep."""
 
-    __slots__ = ("decision", "inputs", "kwargs", "np", "outputs", "paused", "rec", "span", "t0")
+    __slots__ = (
+        "decision",
+        "inputs",
+        "kwargs",
+        "np",
+        "outputs",
+        "paused",
+        "rec",
+        "span",
+        "start",
+        "t0",
+    )
 
     def __init__(self, np: NodePlan, kwargs: dict[str, Any], rec: tuple[int, ...]) -> None:
         self.np = np
@@ -50,6 +62,7 @@ class Task:
         self.outputs: tuple[tuple[str, Any], ...] = ()
         self.decision: int | None = None
         self.paused = False
+        self.start: NodeStartEvent | None = None
 
 
 def add_node_note(exc: BaseException, path: str, graph: str | None) -> None:
@@ -79,6 +92,12 @@ class NodeSteps:
         """``outer/inner`` path of a node of this run."""
         return self.path + np.name
 
+    def open_scope(self, task: Task) -> ExitStack | None:
+        """Enter the processors' ``node_scope`` for the node body (None when there is none)."""
+        if self.events is None or task.start is None or not self.events.scoped:
+            return None
+        return self.events.open_scope(task.start)
+
     def inputs_of(self, task: Task) -> dict[str, Any]:
         """The task's inputs keyed by input name (not parameter name)."""
         np = task.np
@@ -96,19 +115,18 @@ class NodeSteps:
         task.t0 = _perf()
         if self.events is not None:
             task.span = token_hex(8)
-            self.events.emit(
-                NodeStartEvent(
-                    self.run_id,
-                    task.span,
-                    self.parent_span,
-                    np.name,
-                    self.inputs_of(task),
-                    _now(),
-                    node_kind=np.kind,
-                    cacheable=cacheable,
-                    node_path=self.node_path(np),
-                )
+            task.start = NodeStartEvent(
+                self.run_id,
+                task.span,
+                self.parent_span,
+                np.name,
+                self.inputs_of(task),
+                _now(),
+                node_kind=np.kind,
+                cacheable=cacheable,
+                node_path=self.node_path(np),
             )
+            self.events.emit(task.start)
         if not cacheable:
             return False
         key = cache_key(np.node.definition_hash, self.inputs_of(task))

@@ -434,6 +434,14 @@ class AsyncRunner(BaseRunner):
         return await run.handle.ask(task.np.outputs[0])
 
     async def _call(self, run: Run, task: Task) -> Any:
+        scope = run.open_scope(task)
+        try:
+            return await self._body(run, task)
+        finally:
+            if scope is not None:
+                scope.close()
+
+    async def _body(self, run: Run, task: Task) -> Any:
         np = task.np
         result = np.func(**task.kwargs)
         if not np.is_gen:

@@ -258,9 +258,14 @@ class SyncRunner(BaseRunner):
         try:
             code = np.code
             if code <= GATE:  # FUNC or GATE: call the function
-                raw = np.func(**task.kwargs)
-                if np.is_gen:
-                    raw = run.collect(task, raw)
+                scope = run.open_scope(task)
+                try:
+                    raw = np.func(**task.kwargs)
+                    if np.is_gen:
+                        raw = run.collect(task, raw)
+                finally:
+                    if scope is not None:
+                        scope.close()
             elif code == GRAPH:
                 raw = self._graph(run, task)
             else:  # interrupts are rejected by validation before a run starts
