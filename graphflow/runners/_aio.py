@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from graphflow.exceptions import GraphConfigError
@@ -14,22 +14,28 @@ __all__ = ["LIMIT", "all_or_first_error", "set_limit"]
 LIMIT: ContextVar[asyncio.Semaphore | None] = ContextVar("graphflow_limit", default=None)
 
 
-def set_limit(max_concurrency: int | None) -> Any:
-    if max_concurrency is None or LIMIT.get() is not None:
-        return None
-    if (
+def set_limit(max_concurrency: int | None) -> Token[asyncio.Semaphore | None]:
+    """Give this run()/map() call its own limit (None: unlimited); reset with the token.
+
+    Every call sets its own value, so a run started from inside a node body does not
+    compete for the permit that node holds; nested graphs run inside the call and share it.
+    """
+    if max_concurrency is not None and (
         isinstance(max_concurrency, bool)
         or not isinstance(max_concurrency, int)
         or (max_concurrency < 1)
     ):
         raise GraphConfigError(
-            f"max_concurrency must be a positive int or None, got {max_concurrency!r}."
+            f"max_concurrency must be a positive int or None, got {max_concurrency!r}.\n\n"
+            f"How to fix: max_concurrency=8, or None for no limit."
         )
-    return LIMIT.set(asyncio.Semaphore(max_concurrency))
+    return LIMIT.set(None if max_concurrency is None else asyncio.Semaphore(max_concurrency))
 
 
 async def all_or_first_error(aws: list[Any]) -> list[Any]:
     """Run awaitables concurrently; on the first error cancel the rest and raise it."""
+    if not aws:
+        return []
     tasks = [asyncio.ensure_future(a) for a in aws]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -217,8 +217,7 @@ class AsyncRunner(BaseRunner):
             out, status = await self._run_item(run, session_id, inputs, names, None, workflow_id)
             return RunResult(out, status, workflow_id, run.run_id, run.paused)
         finally:
-            if token is not None:
-                LIMIT.reset(token)
+            LIMIT.reset(token)
             if dispatcher is not None:
                 await dispatcher.force_flush_async()
 
@@ -278,8 +277,7 @@ class AsyncRunner(BaseRunner):
             status = RunStatus.COMPLETED
             return results
         finally:
-            if token is not None:
-                LIMIT.reset(token)
+            LIMIT.reset(token)
             if dispatcher is not None:
                 dispatcher.emit(
                     MapEndEvent(

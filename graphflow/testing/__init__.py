@@ -1,3 +1,64 @@
-"""Test helpers for graphflow users: in-memory trace capture and trace-tree assertions."""
+"""Test helpers for graphflow users: in-memory trace capture and trace-tree assertions.
 
-__all__: list[str] = []
+``capture_traces()`` (and the pytest fixture ``graphflow_traces``) give a private tracer
+provider and metrics registry; ``assert_tree`` / ``format_tree`` work on any trace tree given
+as plain data. The capture helpers need the ``otel`` extra and are imported on first access,
+so ``import graphflow.testing`` (which pytest does for the plugin) stays cheap.
+
+Example:
+    >>> from graphflow.testing import capture_traces
+    >>> with capture_traces() as captured:
+    ...     SyncRunner(event_processors=captured.processors).run(graph, {"x": 1})
+    >>> captured.assert_tree('''
+    ... run pipeline
+    ... ├── node fetch
+    ... └── node embed
+    ... ''')
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from graphflow.testing.tree import SpanEventData, SpanTree, assert_tree, format_tree
+
+if TYPE_CHECKING:
+    from graphflow.testing.capture import (
+        CapturedTraces,
+        SpanView,
+        capture_traces,
+        tree_from_spans,
+    )
+
+__all__ = [
+    "CapturedTraces",
+    "SpanEventData",
+    "SpanTree",
+    "SpanView",
+    "assert_tree",
+    "capture_traces",
+    "format_tree",
+    "tree_from_spans",
+]
+
+# Public name -> module that defines it (loaded on first access: it imports the OTel SDK).
+_LAZY: dict[str, str] = {
+    "CapturedTraces": "graphflow.testing.capture",
+    "SpanView": "graphflow.testing.capture",
+    "capture_traces": "graphflow.testing.capture",
+    "tree_from_spans": "graphflow.testing.capture",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
