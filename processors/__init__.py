@@ -1,3 +1,51 @@
-"""Event processors that turn graphflow events into OpenTelemetry spans and Prometheus metrics."""
+"""Event processors that turn graphflow events into spans, metrics, log lines and progress bars.
 
-__all__: list[str] = []
+Every processor is loaded on first access, so ``import graphflow.processors`` imports neither
+OpenTelemetry, ``prometheus_client`` nor ``rich``; each processor needs its extra only when
+built (``otel``, ``prometheus``, ``progress``).
+
+Example:
+    >>> from graphflow.processors import LoggingProcessor
+    >>> LoggingProcessor().logger.name
+    'graphflow'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graphflow.processors.logging import LoggingProcessor
+    from graphflow.processors.otel import OpenTelemetryProcessor
+    from graphflow.processors.progress import ProgressProcessor
+    from graphflow.processors.prometheus import PrometheusProcessor
+
+__all__ = [
+    "LoggingProcessor",
+    "OpenTelemetryProcessor",
+    "ProgressProcessor",
+    "PrometheusProcessor",
+]
+
+# Public name -> module that defines it.
+_LAZY: dict[str, str] = {
+    "LoggingProcessor": "graphflow.processors.logging",
+    "OpenTelemetryProcessor": "graphflow.processors.otel",
+    "ProgressProcessor": "graphflow.processors.progress",
+    "PrometheusProcessor": "graphflow.processors.prometheus",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    value.__module__ = __name__  # tracebacks and reprs show the public path
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -406,6 +406,8 @@ class AsyncRunner(BaseRunner):
                         raw = await self._call(run, task)
             elif code == GRAPH:
                 raw = await self._graph(run, task)
+                if task.paused:  # an interrupt inside paused: like it, no end event
+                    return
             else:
                 found, raw = run.fresh_answer(task)
                 if not found:
