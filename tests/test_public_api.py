@@ -112,9 +112,6 @@ def test_version_is_a_string() -> None:
     assert graphflow.__version__
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ImportError, reason="checkpointers land with the durability issue"
-)
 def test_checkpointers_are_importable() -> None:
     from graphflow.checkpointers import (
         Checkpointer,

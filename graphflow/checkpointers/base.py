@@ -72,9 +72,9 @@ def check_claim(workflow_id: str, held: str | None, owner: str) -> None:
         return
     host_pid, _, _token = held.rpartition(":")
     host, _, pid = host_pid.rpartition(":")
-    who = f"process {pid} on host {host!r}" if host else f"owner {held!r}"
+    who = f"process {pid} on host {host!r} (owner {held!r})" if host else f"owner {held!r}"
     raise WorkflowBusyError(
-        f"Workflow {workflow_id!r} is already being run by {who} (owner {held!r}): two runs "
+        f"Workflow {workflow_id!r} is already being run by {who}: two runs "
         "of one workflow_id cannot overlap.\n\n"
         "How to fix: wait for that run to finish, or use another workflow_id. If that run is "
         "dead but graphflow cannot tell (it ran on another host), free the workflow with "
