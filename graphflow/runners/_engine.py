@@ -8,11 +8,10 @@ built; with no cache no key is computed.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Mapping, Sequence
 from secrets import token_hex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphflow.cache import Cache
 from graphflow.events import EventDispatcher, RunEndEvent, RunStartEvent, RunStatus
@@ -20,8 +19,11 @@ from graphflow.exceptions import ConflictError, InfiniteLoopError
 from graphflow.runners._inputs import check_missing
 from graphflow.runners._nodes import NodeSteps, Task
 from graphflow.runners._plan import NodePlan, Plan
-from graphflow.runners._sched import Schedule
+from graphflow.runners._sched import END_DECISION, Schedule, VersionCounter
 from graphflow.runners._static import levels_for
+
+if TYPE_CHECKING:
+    from graphflow.checkpointers import Checkpoint
 
 __all__ = ["Run", "Task"]
 
@@ -38,7 +40,7 @@ class Run(NodeSteps):
         values: dict[str, Any],
         versions: dict[str, int],
         *,
-        counter: itertools.count[int],
+        counter: VersionCounter,
         dispatcher: EventDispatcher | None,
         cache: Cache | None,
         max_iterations: int | None,
@@ -49,6 +51,7 @@ class Run(NodeSteps):
         handlers: Mapping[str, Any] | None = None,
         checked: bool = False,
         initial: frozenset[int] | None = None,
+        persist: bool = False,
     ) -> None:
         if not checked:
             check_missing(plan, values)
@@ -70,10 +73,41 @@ class Run(NodeSteps):
         self.workflow_id: str | None = None
         #: the RunHandle of an ``iter()`` call, which answers interrupts live
         self.handle: Any = None
+        #: where supersteps are saved (AsyncRunner with a checkpointer and workflow_id)
+        self.persist: Any = None
         #: replayable supersteps of a DAG (None: schedule live)
-        self.levels = levels_for(plan, frozenset(values)) if plan.static else None
+        static = plan.static and not persist
+        self.levels = levels_for(plan, frozenset(values)) if static else None
         if self.levels is None:
             self.sched.start(initial)
+
+    def restore(self, state: Checkpoint, pending: Mapping[str, set[str]]) -> None:
+        """Take execution records, gate decisions and answers from a checkpoint.
+
+        Called right after construction for a persisted run; afterwards the run is
+        scheduled live (records must be kept for saving), never replayed.
+        """
+        sched = self.sched
+        index = self.plan.index
+        nodes = self.plan.nodes
+        for name, consumed in state.records.items():
+            i = index.get(name)
+            if i is not None:
+                sched.records[i] = tuple(consumed.get(n, -1) for n in nodes[i].check)
+        for gate, target in state.decisions.items():
+            i = index.get(gate)
+            if i is not None:
+                sched.decisions[i] = END_DECISION if target == "END" else index.get(target)
+        for name, version in state.answered.items():
+            i = index.get(name)
+            if i is not None:
+                sched.answered[i] = version
+        for target, gates in pending.items():
+            t = index.get(target)
+            if t is not None:
+                sched.pending[t] = {index[g] for g in gates if g in index}
+        self.levels = None
+        sched.start()
 
     check_missing = staticmethod(check_missing)
 
@@ -91,11 +125,20 @@ class Run(NodeSteps):
         handlers: Mapping[str, Any] | None = None,
         checked: bool = False,
         initial: frozenset[int] | None = None,
+        state: Checkpoint | None = None,
     ) -> Run:
-        """A top-level run from user inputs (bound values underneath, inputs win)."""
-        counter = itertools.count(1)
+        """A top-level run from user inputs (bound values underneath, inputs win).
+
+        ``state`` is a workflow's checkpoint: its values lie between the bound values and
+        the inputs, and inputs get versions newer than anything in it.
+        """
         values = dict(plan.bound)
         versions = dict.fromkeys(values, 0)
+        counter = VersionCounter()
+        if state is not None:
+            values.update(state.values)
+            versions.update(state.versions)
+            counter.at_least(state.max_version)
         for key, value in inputs.items():
             values[key] = value
             versions[key] = next(counter)
@@ -114,6 +157,7 @@ class Run(NodeSteps):
             handlers=handlers,
             checked=checked,
             initial=initial,
+            persist=state is not None,
         )
 
     def child(

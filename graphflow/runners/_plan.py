@@ -41,6 +41,7 @@ class NodePlan:
         "req",
         "seed_out",
         "simple",
+        "strict_waits",
         "targets",
         "waits_on",
     )
@@ -76,6 +77,7 @@ class NodePlan:
         self.gated_by: tuple[int, ...] = ()
         self.first_ok: frozenset[int] = frozenset()
         self.waits_on: tuple[int, ...] = ()
+        self.strict_waits: tuple[int, ...] = ()
         self.targets: tuple[int, ...] = ()
         self.seed_out = False
         #: a plain function with one output and no cache: drivers call it inline
@@ -117,15 +119,13 @@ class Plan:
             # a gate that depends on the target's own outputs lets it run first
             np.first_ok = frozenset(index[g] for g in gates if g in s.data_reach[np.name])
             reach = s.data_reach[np.name]
-            waits = {
-                index[p]
-                for inp in np.needs
-                for p in s.producers.get(inp, ())
-                if p != np.name and p not in reach
-            }
-            np.waits_on = tuple(sorted(waits))
+            producers = {p for inp in np.needs for p in s.producers.get(inp, ()) if p != np.name}
             if isinstance(node, GateNode):
                 np.targets = tuple(index[t] for t in node.node_targets)
+                # a gate that depends on a target's outputs waits for that target's first pass
+                producers.update(t for t in node.node_targets if np.name in s.data_reach[t])
+            np.strict_waits = tuple(sorted(index[p] for p in producers))
+            np.waits_on = tuple(sorted(index[p] for p in producers if p not in reach))
         #: value name -> nodes to re-examine when it changes
         self.consumers: dict[str, tuple[int, ...]] = {
             v: tuple(index[c] for c in cs) for v, cs in s.consumers.items()

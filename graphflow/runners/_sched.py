@@ -8,6 +8,7 @@ targets of gates that decided are re-examined (core.md, "Execution").
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +17,31 @@ from graphflow.runners._plan import INTERRUPT, Plan
 if TYPE_CHECKING:
     from graphflow.runners._nodes import Task
 
-__all__ = ["END_DECISION", "MISSING", "Schedule", "same_value"]
+__all__ = ["END_DECISION", "MISSING", "Schedule", "VersionCounter", "same_value"]
 
 MISSING: Any = object()
 #: a gate's decision when it chose END (or None without fallback)
 END_DECISION = -1
+
+
+class VersionCounter:
+    """Hands out increasing value versions; shared by a run and its nested graphs."""
+
+    __slots__ = ("_count",)
+
+    _lock = threading.Lock()  # for at_least only, which is rare: one lock for all counters
+
+    def __init__(self, start: int = 1) -> None:
+        self._count = itertools.count(start)
+
+    def __next__(self) -> int:
+        return next(self._count)
+
+    def at_least(self, version: int) -> None:
+        """Make every later version greater than ``version`` (after loading a checkpoint)."""
+        with self._lock:
+            current = next(self._count)
+            self._count = itertools.count(max(current, version + 1))
 
 
 def same_value(old: Any, new: Any) -> bool:
@@ -55,7 +76,7 @@ class Schedule:
         plan: Plan,
         values: dict[str, Any],
         versions: dict[str, int],
-        counter: itertools.count[int],
+        counter: VersionCounter,
     ) -> None:
         self.plan = plan
         self.nodes = plan.nodes
@@ -92,6 +113,8 @@ class Schedule:
             chosen = self.pending.get(i)
             if chosen:
                 return True  # (c) a gate has just chosen it
+            if self.records[i] is not None:
+                return False  # after its first pass a gated node waits for a choice
             decisions = self.decisions
             for g in np.gated_by:
                 if decisions[g] is not None or g not in np.first_ok:
@@ -105,12 +128,21 @@ class Schedule:
         return any(versions.get(name, -1) != v for name, v in zip(np.check, rec, strict=True))
 
     def ready(self) -> list[int]:
-        """Candidates not waiting on a candidate producer of one of their inputs, in order."""
+        """Candidates not waiting on a candidate producer of one of their inputs, in order.
+
+        A node waits while a producer of one of its inputs is a candidate, so it runs once,
+        on the newer value (a gate also waits for the first pass of a target whose outputs
+        it depends on). When every candidate waits — producers that share a data cycle
+        waiting on each other — waiting would deadlock: then only producers that are not
+        downstream of the node hold it (core.md, "No glitches").
+        """
         cands = self.candidates
         if len(cands) <= 1:
             return list(cands)
         nodes = self.nodes
-        out = [i for i in cands if not any(p in cands for p in nodes[i].waits_on)]
+        out = [i for i in cands if not any(p in cands for p in nodes[i].strict_waits)]
+        if not out:
+            out = [i for i in cands if not any(p in cands for p in nodes[i].waits_on)]
         out.sort()
         return out
 
@@ -128,7 +160,7 @@ class Schedule:
             self.versions[name] = next(self.counter)
             changed.append(name)
 
-    def commit(self, batch: Sequence[Task]) -> None:
+    def commit(self, batch: Sequence[Task]) -> list[str]:
         """Apply one superstep: records, outputs, gate decisions, then re-examine.
 
         A node that ran is dropped from the candidates; it is re-examined only when
@@ -160,6 +192,7 @@ class Schedule:
             affected.update(consumers.get(name, ()))
         if affected:
             self.reexamine(affected)
+        return changed
 
     def decide(self, gate: int, decision: int, affected: set[int]) -> None:
         """Record a gate's decision: its chosen target may run once, the others wait."""

@@ -9,12 +9,11 @@ map item with those names: no readiness bookkeeping per node (engine notes).
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from graphflow.runners._nodes import Task
 from graphflow.runners._plan import NodePlan, Plan
-from graphflow.runners._sched import Schedule
+from graphflow.runners._sched import Schedule, VersionCounter
 
 __all__ = ["Levels", "levels_for"]
 
@@ -38,7 +37,7 @@ def levels_for(plan: Plan, names: frozenset[str]) -> Levels | None:
 
 def _simulate(plan: Plan, names: frozenset[str]) -> Levels:
     values: dict[str, Any] = dict.fromkeys(names)
-    sched = Schedule(plan, values, dict.fromkeys(names, 0), itertools.count(1))
+    sched = Schedule(plan, values, dict.fromkeys(names, 0), VersionCounter())
     sched.start()
     levels: list[tuple[NodePlan, ...]] = []
     while ready := sched.ready():

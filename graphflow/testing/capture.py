@@ -16,6 +16,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import Tracer
 
 from graphflow.events import EventProcessor
@@ -135,13 +136,14 @@ class CapturedTraces:
     def __init__(self, **otel_options: Any) -> None:
         self._tracker = _Tracker()
         self.exporter = InMemorySpanExporter()
-        self.tracer_provider = TracerProvider()
+        # always sample: an OTEL_TRACES_SAMPLER in the environment must not thin out tests
+        self.tracer_provider = TracerProvider(sampler=ALWAYS_ON)
         self.tracer_provider.add_span_processor(self._tracker)
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.registry: CollectorRegistry | None = _registry()
         self.otel = OpenTelemetryProcessor(self.tracer_provider, **otel_options)
         self.prometheus: EventProcessor | None = (
-            None if self.registry is None else _prometheus(self.registry)
+            None if self.registry is None else _prometheus(self.registry, self.otel)
         )
         self.processors: list[EventProcessor] = [self.otel]
         if self.prometheus is not None:
@@ -338,13 +340,17 @@ def _registry() -> CollectorRegistry | None:
     return CollectorRegistry()
 
 
-def _prometheus(registry: CollectorRegistry) -> EventProcessor | None:
-    """A PrometheusProcessor on ``registry``, or None when it is not available."""
+def _prometheus(registry: CollectorRegistry, otel: OpenTelemetryProcessor) -> EventProcessor | None:
+    """A PrometheusProcessor on ``registry`` (exemplars from ``otel``'s spans), or None."""
     try:
         from graphflow.processors import PrometheusProcessor
-
-        processor: EventProcessor = PrometheusProcessor(registry)
     except ImportError:
+        return None
+    try:
+        processor: EventProcessor = PrometheusProcessor(registry, exemplars_from=otel)
+    except TypeError:  # a PrometheusProcessor without exemplar support
+        processor = PrometheusProcessor(registry)
+    except ImportError:  # prometheus-client missing
         return None
     return processor
 
