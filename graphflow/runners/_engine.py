@@ -62,7 +62,10 @@ class Run(NodeSteps):
         self.cache = cache
         self.max_iterations = max_iterations
         self.run_id = run_id
+        #: parent of this run's node events: None at top level, the GraphNode's span inside
         self.parent_span = parent_span
+        #: parent of this run's own events (a map item's run: the map span)
+        self.run_parent: str | None = None
         self.path = path
         self.graph_name = graph_name
         self.handlers = handlers or {}
@@ -151,14 +154,18 @@ class Run(NodeSteps):
             cache=cache,
             max_iterations=max_iterations,
             run_id=run_id,
-            parent_span=parent_span,
+            parent_span=None,
             path="",
             graph_name=plan.name,
             handlers=handlers,
             checked=checked,
             initial=initial,
             persist=state is not None,
-        )
+        )._parented(parent_span)
+
+    def _parented(self, run_parent: str | None) -> Run:
+        self.run_parent = run_parent
+        return self
 
     def child(
         self,
@@ -211,7 +218,7 @@ class Run(NodeSteps):
                 RunStartEvent(
                     self.run_id,
                     self.span,
-                    self.parent_span,
+                    self.run_parent,
                     session_id,
                     dict(inputs),
                     _now(),
@@ -231,7 +238,7 @@ class Run(NodeSteps):
                 RunEndEvent(
                     self.run_id,
                     self.span,
-                    self.parent_span,
+                    self.run_parent,
                     outputs,
                     (_perf() - self.t0) * 1000.0,
                     self.iterations,

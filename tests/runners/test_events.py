@@ -399,3 +399,21 @@ def test_async_runner_awaits_async_processors(recorder: Any) -> None:
     assert [type(e) for e in proc.events] == [type(e) for e in recorder.events]
     assert len(proc.events) == 6
     assert proc.flushes == 1
+
+
+def test_map_item_nodes_are_top_level_nodes_of_their_item_run(harness: Any, recorder: Any) -> None:
+    @node(output_name="y")
+    def double(x: int) -> int:
+        return x * 2
+
+    harness.map(
+        Graph([double]),
+        {"x": [1, 2]},
+        map_over="x",
+        runner=harness.make(event_processors=[recorder]),
+    )
+    starts = [e for e in recorder.events if isinstance(e, NodeStartEvent)]
+    assert len(starts) == 2
+    assert all(e.parent_span_id is None for e in starts)
+    runs = {e.run_id for e in recorder.events if isinstance(e, RunStartEvent)}
+    assert {e.run_id for e in starts} == runs
