@@ -14,6 +14,8 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from graphflow.events.processor import AsyncEventProcessor, EventProcessor
 from graphflow.events.types import Event, NodeStartEvent
@@ -79,6 +81,18 @@ class _Queue:
         self.lock = threading.Lock()
         self.drain_lock: asyncio.Lock | None = None
         self.drain_loop: asyncio.AbstractEventLoop | None = None
+
+
+class _Scope:
+    """One entered ``node_scope``; ``close()`` exits it."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: AbstractContextManager[Any]) -> None:
+        self._scope = scope
+
+    def close(self) -> None:
+        self._scope.__exit__(None, None, None)
 
 
 class EventDispatcher:
@@ -170,13 +184,24 @@ class EventDispatcher:
         names = ", ".join(type(p).__qualname__ for p in self.processors)
         return f"EventDispatcher([{names}], async_mode={self.async_mode}, strict={self.strict})"
 
-    def open_scope(self, event: NodeStartEvent) -> contextlib.ExitStack | None:
-        """Enter every processor's ``node_scope`` for this node; the caller closes the stack.
+    def open_scope(self, event: NodeStartEvent) -> _Scope | contextlib.ExitStack | None:
+        """Enter every processor's ``node_scope`` for this node; the caller calls ``close()``.
 
         Returns None when no processor provides a scope.
         """
         if not self.scoped:
             return None
+        if len(self.scoped) == 1:  # the common case (one tracing processor): no ExitStack
+            processor = self.scoped[0]
+            try:
+                scope = processor.node_scope(event)
+                if scope is None:
+                    return None
+                scope.__enter__()
+            except Exception:
+                self._failed(processor, "node_scope")
+                return None
+            return _Scope(scope)
         stack = contextlib.ExitStack()
         for processor in self.scoped:
             try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextlib import ExitStack
 from secrets import token_hex
 from typing import Any
 
@@ -92,7 +91,7 @@ class NodeSteps:
         """``outer/inner`` path of a node of this run."""
         return self.path + np.name
 
-    def open_scope(self, task: Task) -> ExitStack | None:
+    def open_scope(self, task: Task) -> Any:
         """Enter the processors' ``node_scope`` for the node body (None when there is none)."""
         if self.events is None or task.start is None or not self.events.scoped:
             return None

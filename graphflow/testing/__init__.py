@@ -2,8 +2,10 @@
 
 ``capture_traces()`` (and the pytest fixture ``graphflow_traces``) give a private tracer
 provider and metrics registry; ``assert_tree`` / ``format_tree`` work on any trace tree given
-as plain data. The capture helpers need the ``otel`` extra and are imported on first access,
-so ``import graphflow.testing`` (which pytest does for the plugin) stays cheap.
+as plain data, such as the trees ``JaegerClient`` (Jaeger's ``/api/v3`` query API) and
+``tree_from_otlp_json`` (any OTLP/JSON) build from traces read back from a store. Every helper
+but the tree functions is imported on first access (the capture helpers need the ``otel``
+extra), so ``import graphflow.testing`` (which pytest does for the plugin) stays cheap.
 
 Example:
     >>> from graphflow.testing import capture_traces
@@ -30,15 +32,19 @@ if TYPE_CHECKING:
         capture_traces,
         tree_from_spans,
     )
+    from graphflow.testing.jaeger import JaegerClient, TraceNotFoundError, tree_from_otlp_json
 
 __all__ = [
     "CapturedTraces",
+    "JaegerClient",
     "SpanEventData",
     "SpanTree",
     "SpanView",
+    "TraceNotFoundError",
     "assert_tree",
     "capture_traces",
     "format_tree",
+    "tree_from_otlp_json",
     "tree_from_spans",
 ]
 
@@ -48,6 +54,10 @@ _LAZY: dict[str, str] = {
     "SpanView": "graphflow.testing.capture",
     "capture_traces": "graphflow.testing.capture",
     "tree_from_spans": "graphflow.testing.capture",
+    # standard library only, loaded on first access too (urllib is not free to import)
+    "JaegerClient": "graphflow.testing.jaeger",
+    "TraceNotFoundError": "graphflow.testing.jaeger",
+    "tree_from_otlp_json": "graphflow.testing.jaeger",
 }
 
 
