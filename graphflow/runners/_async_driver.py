@@ -167,7 +167,7 @@ class AsyncDriver(BaseRunner):
                 task.paused = True
                 if run.paused is None:
                     run.paused = child.paused
-        return merge_items(task, [c.produced() for c in children])
+        return merge_items(task, children)
 
     async def _drive_child_async(self, child: Run) -> None:
         """Drive a nested graph's run on this loop (the AWAIT strategy)."""

@@ -49,9 +49,19 @@ def child_runs(run: Run, task: Task, async_mode: bool) -> list[Run]:
     return children
 
 
-def merge_items(task: Task, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """A GraphNode's raw value: the child's outputs, or lists of them when mapped."""
+def merge_items(task: Task, children: list[Run]) -> dict[str, Any]:
+    """A GraphNode's raw value: the child's outputs, or lists of them when mapped.
+
+    An unmapped child's outputs keep the versions they had inside (core.md: values pass in
+    and out with their versions), recorded on the task for the parent's commit.
+    """
     gn: GraphNode = task.np.node  # type: ignore[assignment]  # GRAPH tasks hold GraphNodes
     if not gn.map_params:
-        return results[0]
+        child = children[0]
+        versions = child.sched.versions
+        task.versions = {
+            outer: versions[inner] for outer, inner in task.np.out_map if inner in versions
+        }
+        return child.produced()
+    results = [c.produced() for c in children]
     return {name: [r.get(name) for r in results] for name in gn.graph.outputs}

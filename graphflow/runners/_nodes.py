@@ -49,6 +49,7 @@ class Task:
         "span",
         "start",
         "t0",
+        "versions",
     )
 
     def __init__(self, np: NodePlan, kwargs: dict[str, Any], rec: tuple[int, ...]) -> None:
@@ -62,6 +63,8 @@ class Task:
         self.decision: int | None = None
         self.paused = False
         self.start: NodeStartEvent | None = None
+        #: versions of outputs decided elsewhere (a nested graph's), by output name
+        self.versions: dict[str, int] | None = None
 
 
 def add_node_note(exc: BaseException, path: str, graph: str | None) -> None:

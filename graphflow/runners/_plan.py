@@ -113,7 +113,13 @@ class Plan:
                 else:
                     opt.append(pair)
             np.req, np.opt, np.needs = tuple(req), tuple(opt), tuple(needs)
-            np.seed_out = bool(s.seed_outputs[np.name])
+            # An interrupt (or a graph holding one) runs once even when its answer is already
+            # given: it passes the answer on and gets a record, so it asks again when its
+            # input changes (core.md, InterruptNode).
+            asks = isinstance(node, InterruptNode) or (
+                isinstance(node, GraphNode) and node.graph.has_interrupts
+            )
+            np.seed_out = asks or bool(s.seed_outputs[np.name])
             gates = gates_of.get(np.name, [])
             np.gated_by = tuple(index[g] for g in gates)
             # a gate that depends on the target's own outputs lets it run first

@@ -160,6 +160,20 @@ class Schedule:
             self.versions[name] = next(self.counter)
             changed.append(name)
 
+    def apply_versioned(
+        self, outputs: Sequence[tuple[str, Any]], versions: dict[str, int], changed: list[str]
+    ) -> None:
+        """Store a nested graph's outputs with the versions they had inside it."""
+        for name, value in outputs:
+            version = versions.get(name)
+            if version is None:
+                self.apply(name, value, changed)
+                continue
+            self.values[name] = value
+            if self.versions.get(name) != version:
+                self.versions[name] = version
+                changed.append(name)
+
     def commit(self, batch: Sequence[Task]) -> list[str]:
         """Apply one superstep: records, outputs, gate decisions, then re-examine.
 
@@ -181,8 +195,11 @@ class Schedule:
             cands.discard(i)
             if pending:
                 pending.pop(i, None)
-            for name, value in task.outputs:
-                apply(name, value, changed)
+            if task.versions is None:
+                for name, value in task.outputs:
+                    apply(name, value, changed)
+            else:
+                self.apply_versioned(task.outputs, task.versions, changed)
             if task.decision is not None:
                 self.decide(i, task.decision, affected)
             elif np.code == INTERRUPT:

@@ -280,14 +280,13 @@ class SyncRunner(BaseRunner):
         strategy = (
             ExecutionStrategy.DIRECT if nested is None else get_execution_strategy(self, nested)
         )
-        results = []
-        for child in child_runs(run, task, async_mode=False):
+        children = child_runs(run, task, async_mode=False)
+        for child in children:
             if strategy is ExecutionStrategy.DIRECT:
                 (nested or self)._drive_child(child)
             else:
                 run_coroutine_blocking(nested._drive_child_async(child))
-            results.append(child.produced())
-        return merge_items(task, results)
+        return merge_items(task, children)
 
     def _drive_child(self, child: Run) -> None:
         """Drive a nested graph's run in this thread (the DIRECT strategy)."""
