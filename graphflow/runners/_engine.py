@@ -320,8 +320,4 @@ class Run(NodeSteps):
                     )
                 seen[out] = nodes[i]
 
-    def commit(self, batch: list[Task]) -> None:
-        """Apply a superstep's results (drivers call ``sched.commit`` directly)."""
-        self.sched.commit(batch)
-
     # ------------------------------------------------------------------ node events
