@@ -46,8 +46,19 @@ def resolve_select(plan: Plan, select: Any) -> tuple[str, ...]:
     return names
 
 
+def _skipped(plan: Plan, node: str, values: Mapping[str, Any]) -> bool:
+    """A node whose every output is given runs never (core.md: a value supplied for a
+    non-seed output skips its producer), so its own inputs are not needed."""
+    np = plan.nodes[plan.index[node]]
+    return bool(np.outputs) and not np.seed_out and all(o in values for o in np.outputs)
+
+
 def _missing(plan: Plan, values: Mapping[str, Any]) -> MissingInputError | None:
-    missing = [n for n in plan.required if n not in values]
+    missing = [
+        n
+        for n in plan.required
+        if n not in values and not all(_skipped(plan, c, values) for c in plan.needed_by[n])
+    ]
     needed = {n: plan.needed_by.get(n, []) for n in missing}
     unseeded = []
     for comp, seeds, fed in plan.cycles:

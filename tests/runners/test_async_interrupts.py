@@ -26,6 +26,8 @@ from graphflow import (
 )
 
 TIMEOUT = 10.0
+#: bounds every looping run, so a regression fails instead of hanging
+GUARD = 500
 
 
 def _approval_graph(name: str | None = None) -> Graph:
@@ -182,7 +184,10 @@ async def test_interrupt_in_a_loop_asks_again_each_time_its_input_changes() -> N
     review = InterruptNode("review", input_param="draft", response_param="verdict")
     graph = Graph([bump, write, review, done])
     result = await asyncio.wait_for(
-        AsyncRunner().run(graph, {"n": 0}, interrupt_handlers={"review": handler}), TIMEOUT
+        AsyncRunner().run(
+            graph, {"n": 0}, interrupt_handlers={"review": handler}, max_iterations=GUARD
+        ),
+        TIMEOUT,
     )
     assert result.status == RunStatus.COMPLETED
     assert seen == ["d1", "d2", "d3"]

@@ -46,6 +46,9 @@ ALL_EVENT_TYPES = (
     MapEndEvent,
 )
 
+#: bounds every looping run, so a regression fails instead of hanging
+GUARD = 500
+
 
 @node(output_name="y")
 def double(x: int) -> int:
@@ -188,7 +191,7 @@ def test_each_cycle_pass_has_its_own_span(harness: Any, recorder: Any) -> None:
     def check(count: int) -> Any:
         return "increment" if count < 3 else END
 
-    _run(harness, recorder, Graph([increment, check]), {"count": 0})
+    _run(harness, recorder, Graph([increment, check]), {"count": 0}, max_iterations=GUARD)
     starts = _of(recorder, NodeStartEvent)
     increments = [e for e in starts if e.node_name == "increment"]
     assert len(increments) == 3

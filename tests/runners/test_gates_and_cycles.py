@@ -21,6 +21,9 @@ from graphflow import (
     route,
 )
 
+#: bounds every looping run, so a regression fails instead of hanging
+GUARD = 500
+
 
 def _branches(calls: list[str]) -> tuple[Any, Any]:
     @node(output_name="left_out")
@@ -147,7 +150,7 @@ def _counter_loop(calls: list[int], always: bool = False) -> Graph:
 
 def test_gated_cycle_counts_up_to_the_limit(harness: Any) -> None:
     calls: list[int] = []
-    out = harness.run(_counter_loop(calls), {"count": 0, "limit": 5})
+    out = harness.run(_counter_loop(calls), {"count": 0, "limit": 5}, max_iterations=GUARD)
     assert out == {"count": 5}
     assert calls == [0, 1, 2, 3, 4]
 
@@ -164,7 +167,7 @@ def test_gateless_cycle_runs_to_a_fixed_point(harness: Any) -> None:
     def at_least_one(h: int) -> int:
         return max(h, 1)
 
-    out = harness.run(Graph([halve, at_least_one]), {"x": 40})
+    out = harness.run(Graph([halve, at_least_one]), {"x": 40}, max_iterations=GUARD)
     assert out == {"h": 0, "x": 1}
     assert seen == [40, 20, 10, 5, 2, 1]
 
@@ -178,7 +181,12 @@ def test_fixed_point_cycle_normalizes_text_until_stable(harness: Any) -> None:
     def strip(collapsed: str) -> str:
         return collapsed.strip()
 
-    out = harness.run(Graph([collapse, strip]), {"text": "  a        b  "}, select=["text"])
+    out = harness.run(
+        Graph([collapse, strip]),
+        {"text": "  a        b  "},
+        select=["text"],
+        max_iterations=GUARD,
+    )
     assert out == {"text": "a b"}
 
 
@@ -217,7 +225,9 @@ def test_multi_turn_loop_runs_the_target_before_any_decision(harness: Any, recor
         return "respond" if len(messages) < 4 else END
 
     runner = harness.make(event_processors=[recorder])
-    out = harness.run(Graph([more, respond]), {"messages": ["hi"]}, runner=runner)
+    out = harness.run(
+        Graph([more, respond]), {"messages": ["hi"]}, runner=runner, max_iterations=GUARD
+    )
     assert out == {"messages": ["hi", "reply1", "reply2", "reply3"]}
     starts = [e.node_name for e in recorder.events if isinstance(e, NodeStartEvent)]
     assert starts == ["respond", "more", "respond", "more", "respond", "more"]
@@ -243,7 +253,8 @@ def test_a_target_chosen_again_runs_again_with_unchanged_inputs(harness: Any) ->
         work_calls.append(task)
 
     graph = Graph([step, loop, again, work])
-    assert harness.run(graph, {"i": 0, "task": "t"}, select=["i"]) == {"i": 3}
+    out = harness.run(graph, {"i": 0, "task": "t"}, select=["i"], max_iterations=GUARD)
+    assert out == {"i": 3}
     # again decides "work" once per new value of i (1, 2, 3): work runs once per choice
     assert work_calls == ["t", "t", "t"]
 
@@ -316,7 +327,7 @@ def test_no_glitches_a_join_runs_once_per_change_on_fresh_values(harness: Any) -
 
     # listed consumers-first, so graph order alone would run join on stale values
     graph = Graph([join, short, long_b, long_a, source, bump, more])
-    out = harness.run(graph, {"n": 1}, select=["total"])
+    out = harness.run(graph, {"n": 1}, select=["total"], max_iterations=GUARD)
     assert out["total"] >= 250
     # every pair comes from one value of v: p2 = v + 101 and q = v + 2
     assert all(p2 - q == 99 for p2, q in joined), joined
@@ -349,7 +360,8 @@ def test_unchosen_target_waits_for_the_next_decision(harness: Any) -> None:
         calls.append(f"odds:{label}")
 
     graph = Graph([step, loop, pick, evens, odds])
-    assert harness.run(graph, {"i": 0, "label": "L"}, select=["i"]) == {"i": 3}
+    out = harness.run(graph, {"i": 0, "label": "L"}, select=["i"], max_iterations=GUARD)
+    assert out == {"i": 3}
     # pick decides on i = 1, 2, 3; each choice runs its target once, the other waits
     assert calls == ["odds:L", "evens:L", "odds:L"]
 

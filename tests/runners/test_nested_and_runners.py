@@ -26,6 +26,9 @@ from graphflow import (
     validate_runner_compatibility,
 )
 
+#: bounds every looping run, so a regression fails instead of hanging
+GUARD = 500
+
 
 @node(output_name="y")
 def double(x: int) -> int:
@@ -284,7 +287,8 @@ def test_graph_node_as_a_loop_body_reruns_each_pass(harness: Any) -> None:
         return "body" if count < 4 else END
 
     body = Graph([increment], name="body").as_node()
-    assert harness.run(Graph([body, check]), {"count": 0}) == {"count": 4}
+    out = harness.run(Graph([body, check]), {"count": 0}, max_iterations=GUARD)
+    assert out == {"count": 4}
 
 
 @pytest.mark.parametrize("outer_kind", ["sync", "async"])

@@ -8,6 +8,9 @@ import pytest
 
 from graphflow import END, Graph, node, route
 
+#: bounds every looping run, so a regression fails instead of hanging
+GUARD = 500
+
 
 def _bucket_loop(calls: list[Any], box: type) -> Graph:
     @node(output_name="i")
@@ -51,7 +54,7 @@ class _NonBoolBox(_Box):
 
 def test_an_equal_new_value_does_not_rerun_its_consumers(harness: Any) -> None:
     calls: list[int] = []
-    harness.run(_bucket_loop(calls, _Box), {"i": 0}, select=["i"])
+    harness.run(_bucket_loop(calls, _Box), {"i": 0}, select=["i"], max_iterations=GUARD)
     assert calls == [0, 1, 2]
 
 
@@ -60,6 +63,6 @@ def test_a_comparison_that_raises_or_is_not_bool_counts_as_a_change(
     harness: Any, box: type
 ) -> None:
     calls: list[int] = []
-    harness.run(_bucket_loop(calls, box), {"i": 0}, select=["i"])
+    harness.run(_bucket_loop(calls, box), {"i": 0}, select=["i"], max_iterations=GUARD)
     # bucket yields 0, 1, 1, 2 for i = 1..4; each counts as a change, so log runs each time
     assert calls == [0, 1, 1, 2]
