@@ -135,6 +135,7 @@ __all__ = [
     "__version__",
     "get_execution_strategy",
     "ifelse",
+    "instrument",
     "node",
     "route",
     "validate_map_compatible",
@@ -143,7 +144,19 @@ __all__ = [
 
 # Tracebacks and reprs show the public path (graphflow.SyncRunner), not private modules.
 for _name in __all__:
-    _obj: Any = globals()[_name]
+    _obj: Any = globals().get(_name)  # None for the lazy `instrument` (see __getattr__)
     if isinstance(_obj, type) or inspect.isfunction(_obj):
         _obj.__module__ = "graphflow"
 del _name, _obj
+
+
+def __getattr__(name: str) -> Any:
+    # `graphflow.instrument` is loaded on first use: the one place the core reaches the
+    # exporters (STYLE.md section 3), so `import graphflow` imports no telemetry package.
+    if name == "instrument":
+        from graphflow.exporters import instrument
+
+        instrument.__module__ = "graphflow"
+        globals()[name] = instrument  # later lookups skip __getattr__
+        return instrument
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

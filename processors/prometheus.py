@@ -29,6 +29,7 @@ from graphflow.events import (
     RunStartEvent,
     TypedEventProcessor,
     processor_error_counts,
+    telemetry_drop_counts,
 )
 from graphflow.exceptions import GraphConfigError
 
@@ -73,6 +74,8 @@ class _DroppedCollector:
             counts = dict(self.counts)
         for name, count in processor_error_counts().items():
             key = (name, n.DROP_REASON_PROCESSOR_ERROR)
+            counts[key] = counts.get(key, 0) + count
+        for key, count in telemetry_drop_counts().items():  # exporters' drops
             counts[key] = counts.get(key, 0) + count
         for (processor, reason), count in sorted(counts.items()):
             family.add_metric([processor, reason], float(count))

@@ -60,6 +60,8 @@ EXPECTED = sorted(
         "InterruptEvent",
         "MapStartEvent",
         "MapEndEvent",
+        # telemetry (a lazy re-export of graphflow.exporters.instrument)
+        "instrument",
         # exceptions
         "GraphflowError",
         "GraphConfigError",

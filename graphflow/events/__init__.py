@@ -11,7 +11,10 @@ from graphflow.events.defaults import (
 from graphflow.events.dispatcher import (
     EventDispatcher,
     processor_error_counts,
+    record_telemetry_drop,
     reset_processor_error_counts,
+    reset_telemetry_drop_counts,
+    telemetry_drop_counts,
 )
 from graphflow.events.processor import AsyncEventProcessor, EventProcessor, TypedEventProcessor
 from graphflow.events.types import (
@@ -53,6 +56,9 @@ __all__ = [
     "clear_default_processors",
     "get_default_processors",
     "processor_error_counts",
+    "record_telemetry_drop",
     "reset_processor_error_counts",
+    "reset_telemetry_drop_counts",
     "set_default_processors",
+    "telemetry_drop_counts",
 ]

@@ -21,7 +21,14 @@ from graphflow.events.processor import AsyncEventProcessor, EventProcessor
 from graphflow.events.types import Event, NodeStartEvent
 from graphflow.exceptions import GraphConfigError
 
-__all__ = ["EventDispatcher", "processor_error_counts", "reset_processor_error_counts"]
+__all__ = [
+    "EventDispatcher",
+    "processor_error_counts",
+    "record_telemetry_drop",
+    "reset_processor_error_counts",
+    "reset_telemetry_drop_counts",
+    "telemetry_drop_counts",
+]
 
 logger = logging.getLogger("graphflow")
 
@@ -41,6 +48,33 @@ def reset_processor_error_counts() -> None:
     with _errors_lock:
         _error_counts.clear()
         _logged.clear()
+
+
+_drops: dict[tuple[str, str], int] = {}
+
+
+def record_telemetry_drop(processor: str, reason: str, count: int = 1) -> None:
+    """Count telemetry lost on the way out (an exporter's queue full, a failed export).
+
+    Process-wide, like :func:`processor_error_counts`; ``PrometheusProcessor`` reports both
+    as ``graphflow_telemetry_dropped_total{processor, reason}``. Never raises.
+    """
+    if count > 0:
+        with _errors_lock:
+            key = (processor, reason)
+            _drops[key] = _drops.get(key, 0) + count
+
+
+def telemetry_drop_counts() -> dict[tuple[str, str], int]:
+    """Telemetry dropped since start (or reset), by ``(processor, reason)``."""
+    with _errors_lock:
+        return dict(_drops)
+
+
+def reset_telemetry_drop_counts() -> None:
+    """Forget every counted drop. For tests."""
+    with _errors_lock:
+        _drops.clear()
 
 
 def _record_error(processor: EventProcessor) -> bool:
