@@ -67,6 +67,11 @@ class _Open:
         self.errors: list[BaseException] | None = None
 
 
+def _nanos(timestamp: float) -> int:
+    """An event's ``time.time()`` timestamp as OpenTelemetry's integer nanoseconds."""
+    return int(timestamp * 1e9)
+
+
 class _Current:
     """Makes a span current for one node body: attach on enter, detach on exit.
 
@@ -211,11 +216,21 @@ class OpenTelemetryProcessor(EventProcessor):
             rec.span.end()
 
     # ------------------------------------------------------------------ helpers
-    def _start(self, name: str, parent: _Open | None, attributes: dict[str, Any]) -> Span:
-        """Start a span under ``parent``'s span, or under the ambient context when None."""
+    def _start(
+        self, name: str, parent: _Open | None, attributes: dict[str, Any], timestamp: float
+    ) -> Span:
+        """Start a span under ``parent``'s span, or under the ambient context when None.
+
+        Spans start and end at their events' timestamps, so events replayed later (a Daft
+        map's workers, a queued async processor) still give the times things happened.
+        """
         context = None if parent is None else self._in_context(parent.span)
         return self._tracer.start_span(
-            name, context=context, kind=self._internal, attributes=attributes
+            name,
+            context=context,
+            kind=self._internal,
+            attributes=attributes,
+            start_time=_nanos(timestamp),
         )
 
     def _keep(self, span_id: str, rec: _Open, run_id: str | None = None) -> None:
@@ -258,14 +273,16 @@ class OpenTelemetryProcessor(EventProcessor):
                 else:
                     parent.errors.append(exc)
 
-    def _end_with(self, rec: _Open, status: RunStatus, error: BaseException | None) -> None:
+    def _end_with(
+        self, rec: _Open, status: RunStatus, error: BaseException | None, timestamp: float
+    ) -> None:
         """End a run or map span with its ``graphflow.run.status`` and span status."""
         rec.span.set_attribute(n.ATTR_RUN_STATUS, str(status))
         if status is RunStatus.ERROR:
             self._fail(rec, error)
         elif status is RunStatus.COMPLETED and self._ok is not None:
             rec.span.set_status(self._ok)
-        rec.span.end()
+        rec.span.end(end_time=_nanos(timestamp))
 
     # ------------------------------------------------------------------ runs and maps
     def _on_run_start(self, event: ev.RunStartEvent) -> None:
@@ -286,7 +303,7 @@ class OpenTelemetryProcessor(EventProcessor):
             if value is not None:
                 attributes[key] = value
         name = f"{n.SPAN_RUN} {graph}" if graph else n.SPAN_RUN
-        rec = _Open(self._start(name, parent, attributes), parent, None, graph)
+        rec = _Open(self._start(name, parent, attributes, event.timestamp), parent, None, graph)
         rec.children = {}
         self._keep(event.span_id, rec, event.run_id)
 
@@ -302,9 +319,9 @@ class OpenTelemetryProcessor(EventProcessor):
                 self._spans.pop(key, None)
             rec.children = None
         for child in reversed(left):  # e.g. the interrupt a paused run stopped at
-            child.span.end()
+            child.span.end(end_time=_nanos(event.timestamp))
         rec.span.set_attribute(n.ATTR_RUN_ITERATIONS, event.iterations)
-        self._end_with(rec, event.status, event.error)
+        self._end_with(rec, event.status, event.error, event.timestamp)
 
     def _on_map_start(self, event: ev.MapStartEvent) -> None:
         parent = None if event.parent_span_id is None else self._spans.get(event.parent_span_id)
@@ -318,7 +335,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if graph is not None:
             attributes[n.ATTR_GRAPH_NAME] = graph
         name = f"{n.SPAN_MAP} {graph}" if graph else n.SPAN_MAP
-        rec = _Open(self._start(name, parent, attributes), parent, None, graph)
+        rec = _Open(self._start(name, parent, attributes, event.timestamp), parent, None, graph)
         self._keep(event.span_id, rec)
 
     def _on_map_end(self, event: ev.MapEndEvent) -> None:
@@ -326,7 +343,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if rec is None:
             return
         # the first failed item's error describes the map (recorded on that item already)
-        self._end_with(rec, event.status, rec.errors[0] if rec.errors else None)
+        self._end_with(rec, event.status, rec.errors[0] if rec.errors else None, event.timestamp)
 
     # ------------------------------------------------------------------ nodes
     def _on_node_start(self, event: ev.NodeStartEvent) -> None:
@@ -351,7 +368,7 @@ class OpenTelemetryProcessor(EventProcessor):
             attributes[n.ATTR_GRAPH_NAME] = graph
         if self._capture:
             attributes[n.ATTR_NODE_INPUTS] = render_value(event.inputs, self._max_length)
-        span = self._start(f"{n.SPAN_NODE} {event.node_name}", parent, attributes)
+        span = self._start(f"{n.SPAN_NODE} {event.node_name}", parent, attributes, event.timestamp)
         self._keep(event.span_id, _Open(span, parent, run, graph))
 
     def _on_node_end(self, event: ev.NodeEndEvent) -> None:
@@ -367,7 +384,7 @@ class OpenTelemetryProcessor(EventProcessor):
         span.set_attributes(attributes)
         if self._ok is not None:
             span.set_status(self._ok)
-        span.end()
+        span.end(end_time=_nanos(event.timestamp))
 
     def _on_node_error(self, event: ev.NodeErrorEvent) -> None:
         rec = self._pop(event.span_id)
@@ -376,7 +393,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if rec.chunks:
             rec.span.set_attribute(n.ATTR_STREAM_CHUNKS, rec.chunks)
         self._fail(rec, event.error)
-        rec.span.end()
+        rec.span.end(end_time=_nanos(event.timestamp))
 
     def _on_cache_hit(self, event: ev.CacheHitEvent) -> None:
         rec = self._spans.get(event.span_id)
