@@ -31,3 +31,16 @@ def test_readme_opens_with_the_two_setup_commands() -> None:
     assert len(commands) == 2
     assert commands[0].endswith("examples/quickstart.py")
     assert commands[1].endswith("-m pytest")
+
+
+def test_readme_instrument_example_traces_a_runner_built_without_processors(
+    tmp_path: Path,
+) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    script = tmp_path / "readme_examples.py"
+    script.write_text("import os\nos.makedirs('out', exist_ok=True)\n" + "\n".join(blocks))
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"run pipeline"' in (tmp_path / "out" / "instrumented.jsonl").read_text()
