@@ -23,13 +23,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
-import time
-import uuid
 from collections.abc import Sequence
-from secrets import token_hex
 from typing import Any
 
-from graphflow.events import EventDispatcher, MapEndEvent, MapStartEvent, RunStatus
+from graphflow.events import EventDispatcher, RunStatus
 from graphflow.runners._daft_rows import (
     EVENTS,
     INDEX,
@@ -39,6 +36,7 @@ from graphflow.runners._daft_rows import (
     worker_columns,
 )
 from graphflow.runners._daft_support import ColumnType, traceparent_of
+from graphflow.runners._mapcall import MapSpan
 
 __all__ = ["Execution", "original_error"]
 
@@ -129,18 +127,13 @@ class Execution:
                 _reraise(exc)
                 raise
         job = self.job
-        map_id = map_span = ""
-        t0 = time.perf_counter()
+        span = None
         if job.mode == "map":
-            map_id, map_span = uuid.uuid4().hex, token_hex(8)
-            dispatcher.emit(
-                MapStartEvent(map_id, map_span, None, job.graph_name, self.size, time.time())
-            )
-            job = dataclasses.replace(job, parent_span=map_span)
+            span = MapSpan(dispatcher, job.graph_name, self.size)
+            job = dataclasses.replace(job, parent_span=span.span)
         job = dataclasses.replace(
             job, traceparent=traceparent_of(dispatcher.processors, job.parent_span)
         )
-        status = RunStatus.ERROR
         try:
             try:
                 inner = self.frame(job).collect()
@@ -150,12 +143,12 @@ class Execution:
                 _reraise(exc)
                 raise
             self._replay(dispatcher, inner.select(EVENTS).to_pydict()[EVENTS])
-            status = RunStatus.COMPLETED
+            if span is not None:
+                span.status = RunStatus.COMPLETED
             return inner
         finally:
-            if job.mode == "map":
-                duration = (time.perf_counter() - t0) * 1000.0
-                dispatcher.emit(MapEndEvent(map_id, map_span, None, duration, status, time.time()))
+            if span is not None:
+                span.close()
             if self.flush:
                 dispatcher.force_flush()
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from secrets import token_hex
 from typing import Any, Literal
 
 from graphflow.cache import Cache
-from graphflow.events import EventDispatcher, EventProcessor, MapEndEvent, MapStartEvent, RunStatus
-from graphflow.graph import Graph, validate_map_compatible
+from graphflow.events import EventProcessor, RunStatus
+from graphflow.graph import Graph
 from graphflow.runners._aio import LIMIT, all_or_first_error, set_limit
 from graphflow.runners._async_driver import AsyncDriver
 from graphflow.runners._engine import Run
 from graphflow.runners._inputs import check_inputs, resolve_select
-from graphflow.runners._mapping import map_params, map_values
+from graphflow.runners._mapcall import MapCall
 from graphflow.runners._persist import Persistence
 from graphflow.runners._plan import Plan
 from graphflow.runners._setup import check_processors, dispatcher_for, prepare_graph
@@ -251,80 +249,55 @@ class AsyncRunner(AsyncDriver):
             GraphConfigError: the graph has interrupts. InputError: bad ``map_over``,
             zip lists of different lengths. The first failing item's exception.
         """
-        validate_map_compatible(graph, "AsyncRunner.map() was called")
-        plan = prepare_graph(self, graph)
-        check_inputs(plan, inputs)
-        params = map_params(map_over, inputs, map_mode)
-        items = map_values(params, inputs, map_mode)
-        names = resolve_select(plan, select)
-        dispatcher = dispatcher_for(self, event_processors, async_mode=True)
-        Run.check_missing(plan, inputs)
-        map_span = token_hex(8) if dispatcher is not None else None
-        map_id = uuid.uuid4().hex if dispatcher is not None else ""
-        t0 = time.perf_counter()
-        if dispatcher is not None:
-            dispatcher.emit(
-                MapStartEvent(map_id, map_span or "", None, plan.name, len(items), time.time())
-            )
+        call = MapCall(
+            self, graph, inputs, map_over, map_mode, select, event_processors, async_mode=True
+        )
+        span = call.open_span()
         token = set_limit(max_concurrency)
-        status = RunStatus.ERROR
         try:
             coros = [
                 self._map_item(
-                    plan,
-                    {**inputs, **dict(zip(params, item, strict=True))},
-                    names,
+                    call,
+                    {**inputs, **dict(zip(call.params, item, strict=True))},
                     index,
-                    dispatcher,
-                    map_span,
+                    None if span is None else span.span,
                     session_id,
                     max_iterations,
                 )
-                for index, item in enumerate(items)
+                for index, item in enumerate(call.items)
             ]
             results = await all_or_first_error(coros)
-            status = RunStatus.COMPLETED
+            if span is not None:
+                span.status = RunStatus.COMPLETED
             return results
         finally:
             LIMIT.reset(token)
-            if dispatcher is not None:
-                dispatcher.emit(
-                    MapEndEvent(
-                        map_id,
-                        map_span or "",
-                        None,
-                        (time.perf_counter() - t0) * 1000.0,
-                        status,
-                        time.time(),
-                    )
-                )
-                await dispatcher.force_flush_async()
+            if span is not None:
+                span.close()
+                await span.dispatcher.force_flush_async()
 
     async def _map_item(
         self,
-        plan: Plan,
+        call: MapCall,
         item: dict[str, Any],
-        names: tuple[str, ...],
         index: int,
-        dispatcher: EventDispatcher | None,
         map_span: str | None,
         session_id: str | None,
         max_iterations: int | None,
     ) -> dict[str, Any]:
         run = Run.top(
-            plan,
+            call.plan,
             item,
-            dispatcher=dispatcher,
+            dispatcher=call.dispatcher,
             cache=self._cache,
             max_iterations=max_iterations,
             parent_span=map_span,
-            run_id=uuid.uuid4().hex if dispatcher is not None else "",
+            run_id=call.run_id(),
             checked=True,
         )
-        out, _ = await self._run_item(run, session_id, item, names, index, None)
+        out, _ = await self._run_item(run, session_id, item, call.names, index, None)
         return out
 
-    # ------------------------------------------------------------------ driving
     async def _run_item(
         self,
         run: Run,

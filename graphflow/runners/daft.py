@@ -15,7 +15,7 @@ from graphflow._optional import require
 from graphflow.cache import Cache
 from graphflow.events import EventProcessor
 from graphflow.exceptions import GraphConfigError, InputError
-from graphflow.graph import Graph, validate_map_compatible
+from graphflow.graph import Graph
 from graphflow.runners._daft_frame import Execution
 from graphflow.runners._daft_rows import IN_WORKER, INDEX, Job
 from graphflow.runners._daft_support import (
@@ -27,7 +27,7 @@ from graphflow.runners._daft_support import (
 )
 from graphflow.runners._engine import Run
 from graphflow.runners._inputs import check_inputs, resolve_select
-from graphflow.runners._mapping import map_params, map_values
+from graphflow.runners._mapcall import MapCall
 from graphflow.runners._setup import check_processors, dispatcher_for, prepare_graph
 from graphflow.runners.base import BaseRunner, RunnerCapabilities
 
@@ -183,12 +183,10 @@ class DaftRunner(BaseRunner):
             gates. InputError: bad ``map_over``, zip lists of different lengths, a mapped
             input that is also selected. Materialising raises a node's own exception.
         """
-        validate_map_compatible(graph, "DaftRunner.map() was called")
-        plan = prepare_graph(self, graph)
-        check_inputs(plan, inputs)
-        params = map_params(map_over, inputs, map_mode)
-        items = map_values(params, inputs, map_mode)
-        names = resolve_select(plan, select)
+        call = MapCall(
+            self, graph, inputs, map_over, map_mode, select, event_processors, async_mode=False
+        )
+        plan, params, items, names = call.plan, call.params, call.items, call.names
         _check_concurrency(max_concurrency)
         clash = [p for p in params if p in names]
         if clash:
@@ -196,14 +194,13 @@ class DaftRunner(BaseRunner):
                 f"'{clash[0]}' is both mapped over and selected; DataFrame columns must be "
                 f"unique.\n\nHow to fix: select only outputs the graph produces."
             )
-        Run.check_missing(plan, {**plan.bound, **inputs})
         broadcast = {k: v for k, v in inputs.items() if k not in params}
         columns: dict[str, Sequence[Any]] = {INDEX: range(len(items))}
         for j, param in enumerate(params):
             columns[param] = [item[j] for item in items]
         types = {p: column_type(columns[p]) for p in params}
         types[INDEX] = column_type([0])
-        dispatcher = dispatcher_for(self, event_processors, async_mode=False)
+        dispatcher = call.dispatcher
         job = self._job(
             graph,
             names,

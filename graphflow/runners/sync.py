@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import time
 import uuid
 from collections.abc import Coroutine, Sequence
-from secrets import token_hex
 from typing import Any, Literal, TypeVar
 
 from graphflow.cache import Cache
-from graphflow.events import EventProcessor, MapEndEvent, MapStartEvent, RunStatus
+from graphflow.events import EventProcessor, RunStatus
 from graphflow.exceptions import ExecutionError
-from graphflow.graph import Graph, validate_map_compatible
+from graphflow.graph import Graph
 from graphflow.runners._engine import Run, Task
 from graphflow.runners._inputs import check_inputs, resolve_select
-from graphflow.runners._mapping import map_params, map_values
+from graphflow.runners._mapcall import MapCall
 from graphflow.runners._nested import child_runs, merge_items
 from graphflow.runners._plan import GATE, GRAPH
 from graphflow.runners._setup import check_processors, dispatcher_for, prepare_graph
@@ -137,56 +135,37 @@ class SyncRunner(BaseRunner):
             GraphConfigError: the graph has interrupts. InputError: bad ``map_over``,
             zip lists of different lengths. The first failing item's exception.
         """
-        validate_map_compatible(graph, "SyncRunner.map() was called")
-        plan = prepare_graph(self, graph)
-        check_inputs(plan, inputs)
-        params = map_params(map_over, inputs, map_mode)
-        items = map_values(params, inputs, map_mode)
-        names = resolve_select(plan, select)
+        call = MapCall(
+            self, graph, inputs, map_over, map_mode, select, event_processors, async_mode=False
+        )
+        plan, params, names = call.plan, call.params, call.names
         base = dict(inputs)
-        dispatcher = dispatcher_for(self, event_processors, async_mode=False)
-        Run.check_missing(plan, base)
-        map_span = token_hex(8) if dispatcher is not None else None
-        map_id = uuid.uuid4().hex if dispatcher is not None else ""
-        t0 = time.perf_counter()
-        if dispatcher is not None:
-            dispatcher.emit(
-                MapStartEvent(map_id, map_span or "", None, plan.name, len(items), time.time())
-            )
-        status = RunStatus.ERROR
+        span = call.open_span()
         try:
             results = []
             initial: frozenset[int] | None = None  # same names every item: same first step
-            for index, item in enumerate(items):
+            for index, item in enumerate(call.items):
                 base.update(zip(params, item, strict=True))
                 run = Run.top(
                     plan,
                     base,
-                    dispatcher=dispatcher,
+                    dispatcher=call.dispatcher,
                     cache=self._cache,
                     max_iterations=max_iterations,
-                    parent_span=map_span,
-                    run_id=uuid.uuid4().hex if dispatcher is not None else "",
+                    parent_span=None if span is None else span.span,
+                    run_id=call.run_id(),
                     checked=True,
                     initial=initial,
                 )
                 initial = initial or frozenset(run.sched.candidates)
                 results.append(self._run_item(run, session_id, base, names, index))
-            status = RunStatus.COMPLETED
+            if span is not None:
+                span.status = RunStatus.COMPLETED
             return results
         finally:
-            if dispatcher is not None:
-                dispatcher.emit(
-                    MapEndEvent(
-                        map_id,
-                        map_span or "",
-                        None,
-                        (time.perf_counter() - t0) * 1000.0,
-                        status,
-                        time.time(),
-                    )
-                )
-                dispatcher.force_flush()
+            if span is not None:
+                span.close()
+                span.dispatcher.force_flush()
 
     # ------------------------------------------------------------------ driving
     def _run_item(
