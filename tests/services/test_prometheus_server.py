@@ -13,102 +13,40 @@ local Prometheus by earlier runs cannot make it pass.
 
 from __future__ import annotations
 
-import json
 import math
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from graphflow import Graph, MemoryCache, SyncRunner, node, route
 from graphflow.processors import OpenTelemetryProcessor, PrometheusProcessor
-from tests._services import metrics_port, prometheus_url
+from tests._prometheus import PrometheusAPI
+from tests._prometheus import served_registry as serve_registry
+from tests._services import prometheus_url
 
 pytestmark = pytest.mark.service
 
 DEADLINE = 30.0  # seconds; Prometheus scrapes every second
 
 
-class Prometheus:
-    """The few calls of Prometheus's HTTP API this test needs."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def _get(self, path: str, **params: str) -> Any:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                body = json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            raise AssertionError(f"GET {url}: HTTP {e.code} {e.read()[:500]!r}") from e
-        assert body["status"] == "success", body
-        return body["data"]
-
-    def query(self, promql: str) -> list[dict[str, Any]]:
-        """An instant vector: ``[{"metric": {...}, "value": [ts, "1"]}, ...]``."""
-        data = self._get("/api/v1/query", query=promql)
-        assert data["resultType"] == "vector", data
-        return data["result"]  # type: ignore[no-any-return]
-
-    def value(self, promql: str) -> float | None:
-        """The one value of an instant query (None when it returns nothing)."""
-        result = self.query(promql)
-        assert len(result) <= 1, f"{promql} returned {len(result)} series: {result}"
-        return float(result[0]["value"][1]) if result else None
-
-    def exemplars(self, promql: str, start: float, end: float) -> list[dict[str, Any]]:
-        data = self._get("/api/v1/query_exemplars", query=promql, start=str(start), end=str(end))
-        return data  # type: ignore[no-any-return]
-
-    def wait(self, what: str, check: Callable[[], Any], deadline: float = DEADLINE) -> Any:
-        """Poll ``check`` until it returns something truthy, or fail after ``deadline`` s."""
-        stop = time.monotonic() + deadline
-        while True:
-            got = check()
-            if got:
-                return got
-            if time.monotonic() > stop:
-                targets = self._get("/api/v1/targets")["activeTargets"]
-                health = [(t["scrapeUrl"], t["health"], t["lastError"]) for t in targets]
-                raise AssertionError(
-                    f"Prometheus at {self.base}: {what} not seen within {deadline:g}s "
-                    f"(scrape targets: {health}; ci/prometheus.yml must scrape the port "
-                    f"{metrics_port()} this test serves)"
-                )
-            time.sleep(0.25)
-
-
 @pytest.fixture
-def prom() -> Prometheus:
+def prom() -> PrometheusAPI:
     """The Prometheus server of GRAPHFLOW_PROMETHEUS_URL (skips, or fails in CI, without)."""
-    return Prometheus(prometheus_url())
+    return PrometheusAPI(prometheus_url())
 
 
 @pytest.fixture
-def served_registry(prom: Prometheus) -> Iterator[CollectorRegistry]:
+def served_registry(prom: PrometheusAPI) -> Iterator[CollectorRegistry]:
     """A private registry served on 127.0.0.1:GRAPHFLOW_METRICS_PORT for the test's length."""
-    registry = CollectorRegistry()
-    try:
-        server, thread = start_http_server(metrics_port(), addr="127.0.0.1", registry=registry)
-    except OSError as e:
-        pytest.fail(f"cannot serve metrics on 127.0.0.1:{metrics_port()}: {e}")
-    try:
+    with serve_registry() as registry:
         yield registry
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @node(output_name="doubled")
@@ -142,7 +80,7 @@ def broken(x: int) -> int:
 
 
 def test_prometheus_scrapes_graphflow_metrics(
-    prom: Prometheus, served_registry: CollectorRegistry
+    prom: PrometheusAPI, served_registry: CollectorRegistry
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
     flow, failing, mapped = f"flow_{suffix}", f"failing_{suffix}", f"mapped_{suffix}"
@@ -178,6 +116,7 @@ def test_prometheus_scrapes_graphflow_metrics(
             prom.query(f'graphflow_runs_active{{graph="{flow}"}}')
             and prom.value(node_count) == 12.0
         ),
+        DEADLINE,
     )
     assert prom.value(f'graphflow_runs_active{{graph="{flow}",runner="sync"}}') == 0.0
     assert prom.value(f'sum(graphflow_node_errors_total{{graph="{failing}"}})') == 1.0
@@ -206,7 +145,7 @@ def test_prometheus_scrapes_graphflow_metrics(
     # the quantile is a number (with every bucket flat, histogram_quantile answers NaN).
     for x in (2, 3, 4):
         runner.run(graph, {"x": x})
-    prom.wait(f"the second round of graph {flow}", lambda: prom.value(node_count) == 24.0)
+    prom.wait(f"the second round of graph {flow}", lambda: prom.value(node_count) == 24.0, DEADLINE)
     p95_flow = prom.value(
         "histogram_quantile(0.95, sum by (le) "
         f'(rate(graphflow_node_duration_seconds_bucket{{graph="{flow}"}}[1m])))'
@@ -225,6 +164,7 @@ def test_prometheus_scrapes_graphflow_metrics(
         lambda: prom.exemplars(
             f'graphflow_node_duration_seconds_bucket{{graph="{flow}"}}', started - 60, time.time()
         ),
+        DEADLINE,
     )
     found = [e["labels"] for s in series for e in s["exemplars"]]
     assert found, series

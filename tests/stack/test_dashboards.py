@@ -22,11 +22,8 @@ import json
 import math
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -49,7 +46,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from graphflow import (
     AsyncRunner,
@@ -63,7 +60,9 @@ from graphflow import (
 )
 from graphflow.processors import OpenTelemetryProcessor, PrometheusProcessor
 from graphflow.processors import _names as names
-from tests._services import metrics_port, prometheus_url
+from tests._prometheus import PrometheusAPI
+from tests._prometheus import served_registry as serve_registry
+from tests._services import prometheus_url
 
 EXPECTED_DASHBOARDS = {"graphflow-overview.json", "graphflow-node.json"}
 
@@ -212,71 +211,16 @@ def test_links_point_at_existing_dashboards_and_variables() -> None:
 # --- the real check: every query against a real Prometheus after a real workload ---------------
 
 
-class Prometheus:
-    """The few calls of Prometheus's HTTP API this test needs."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def get(self, path: str, params: list[tuple[str, str]]) -> Any:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                body = json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            raise AssertionError(f"GET {url}: HTTP {e.code} {e.read()[:500]!r}") from e
-        assert body["status"] == "success", body
-        return body["data"]
-
-    def query(self, promql: str) -> list[dict[str, Any]]:
-        data = self.get("/api/v1/query", [("query", promql)])
-        assert data["resultType"] == "vector", (promql, data)
-        return data["result"]  # type: ignore[no-any-return]
-
-    def total(self, promql: str) -> float | None:
-        result = self.query(f"sum({promql})")
-        return float(result[0]["value"][1]) if result else None
-
-    def label_values(self, label: str, selector: str, start: float) -> list[str]:
-        params = [("match[]", selector), ("start", str(start)), ("end", str(time.time()))]
-        return self.get(f"/api/v1/label/{label}/values", params)  # type: ignore[no-any-return]
-
-    def exemplars(self, promql: str, start: float) -> list[dict[str, Any]]:
-        params = [("query", promql), ("start", str(start)), ("end", str(time.time()))]
-        return self.get("/api/v1/query_exemplars", params)  # type: ignore[no-any-return]
-
-    def wait(self, what: str, check: Callable[[], bool]) -> None:
-        stop = time.monotonic() + SCRAPE_DEADLINE
-        while not check():
-            if time.monotonic() > stop:
-                targets = self.get("/api/v1/targets", [])["activeTargets"]
-                health = [(t["scrapeUrl"], t["health"], t["lastError"]) for t in targets]
-                raise AssertionError(
-                    f"Prometheus at {self.base}: {what} not scraped within {SCRAPE_DEADLINE:g}s "
-                    f"(targets: {health}; it must scrape 127.0.0.1:{metrics_port()})"
-                )
-            time.sleep(0.25)
+@pytest.fixture
+def prometheus() -> PrometheusAPI:
+    return PrometheusAPI(prometheus_url())  # skips locally, fails in CI, without a server
 
 
 @pytest.fixture
-def prometheus() -> Prometheus:
-    return Prometheus(prometheus_url())  # skips locally, fails in CI, without a server
-
-
-@pytest.fixture
-def served_registry(prometheus: Prometheus) -> Iterator[CollectorRegistry]:
+def served_registry(prometheus: PrometheusAPI) -> Iterator[CollectorRegistry]:
     """A private registry on 127.0.0.1:GRAPHFLOW_METRICS_PORT for the test's length."""
-    registry = CollectorRegistry()
-    try:
-        server, thread = start_http_server(metrics_port(), addr="127.0.0.1", registry=registry)
-    except OSError as e:
-        pytest.fail(f"cannot serve metrics on 127.0.0.1:{metrics_port()}: {e}")
-    try:
+    with serve_registry() as registry:
         yield registry
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @node(output_name="doubled")
@@ -410,7 +354,7 @@ def has_data(result: list[dict[str, Any]]) -> bool:
 
 @pytest.mark.service
 def test_every_dashboard_query_returns_data_from_a_real_prometheus(
-    prometheus: Prometheus, served_registry: CollectorRegistry, workload: Workload
+    prometheus: PrometheusAPI, served_registry: CollectorRegistry, workload: Workload
 ) -> None:
     started = time.time()
 
@@ -423,7 +367,9 @@ def test_every_dashboard_query_returns_data_from_a_real_prometheus(
         def scraped(totals: dict[str, float] = totals) -> bool:
             return all(prometheus.total(m) == v for m, v in totals.items())
 
-        prometheus.wait(f"round {workload.rounds} of the workload ({totals})", scraped)
+        prometheus.wait(
+            f"round {workload.rounds} of the workload ({totals})", scraped, SCRAPE_DEADLINE
+        )
 
     graph_values = {
         "graphflow-overview.json": {"graph": "(" + "|".join(workload.graphs) + ")"},

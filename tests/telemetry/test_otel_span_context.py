@@ -222,6 +222,8 @@ def _double(x: int) -> int:
 
 # ------------------------------------------------------------------------------------ load
 RUNS = 1000  # the telemetry issue's load: 1,000 concurrent async runs
+
+
 def test_1000_concurrent_async_runs_are_1000_complete_separate_trees(
     captured: CapturedTraces,
 ) -> None:
