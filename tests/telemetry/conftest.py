@@ -2,52 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 
-from graphflow import AsyncRunner, Cache, Graph, SyncRunner
+from graphflow import Cache, EventProcessor
 from graphflow.events import processor_error_counts, reset_processor_error_counts
 from graphflow.testing import CapturedTraces, capture_traces
+from tests._harness import Harness
 
 # Log lines that mean a context or span was mishandled; none may ever appear.
 FORBIDDEN_LOGS = ("Failed to detach context", "Calling end() on an ended span")
 
 
-class Traced:
+class Traced(Harness):
     """A runner kind ("sync" or "async") wired to a private trace capture.
 
     ``run``/``map`` return plain outputs whichever the kind; ``captured`` holds the spans.
     """
 
     def __init__(self, kind: str, captured: CapturedTraces) -> None:
-        self.kind = kind
+        super().__init__(kind)
         self.captured = captured
-        self.last_result: Any = None
 
-    def make(self, *, cache: Cache | None = None) -> Any:
-        cls = SyncRunner if self.kind == "sync" else AsyncRunner
-        return cls(cache=cache, event_processors=self.captured.processors)
-
-    def run(
-        self, graph: Graph, inputs: dict[str, Any], *, runner: Any = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        runner = runner or self.make()
-        if self.kind == "sync":
-            return runner.run(graph, inputs, **kwargs)  # type: ignore[no-any-return]
-        self.last_result = asyncio.run(runner.run(graph, inputs, **kwargs))
-        return self.last_result.outputs  # type: ignore[no-any-return]
-
-    def map(
-        self, graph: Graph, inputs: dict[str, Any], *, runner: Any = None, **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        runner = runner or self.make()
-        if self.kind == "sync":
-            return runner.map(graph, inputs, **kwargs)  # type: ignore[no-any-return]
-        return asyncio.run(runner.map(graph, inputs, **kwargs))  # type: ignore[no-any-return]
+    def make(
+        self,
+        *,
+        cache: Cache | None = None,
+        event_processors: Sequence[EventProcessor] | None = None,
+    ) -> Any:
+        return super().make(
+            cache=cache, event_processors=event_processors or self.captured.processors
+        )
 
     def check_invariants(self) -> None:
         """Every span ended once, and every parent is in the capture."""
