@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphflow._optional import require
 
+from ._lazy import sdk_subclass
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -148,29 +150,10 @@ if TYPE_CHECKING:
         """An SDK ``SpanExporter`` writing OTLP/JSON lines (see ``_FileSpanExporterImpl``)."""
 
 
-def _build() -> type[Any]:
-    require("opentelemetry.sdk.trace.export", "otel", "FileSpanExporter")
-    from opentelemetry.sdk.trace.export import SpanExporter
-
-    return type(
-        "FileSpanExporter",
-        (_FileSpanExporterImpl, SpanExporter),
-        {
-            "__module__": __name__,
-            "__qualname__": "FileSpanExporter",
-            "__doc__": _FileSpanExporterImpl.__doc__,
-        },
-    )
-
-
-_BUILD_LOCK = threading.Lock()
-
-
 def __getattr__(name: str) -> Any:
     if name == "FileSpanExporter":
-        with _BUILD_LOCK:  # one class, even when two threads ask at once
-            cls = globals().get(name)
-            if cls is None:
-                cls = globals()[name] = _build()  # later lookups skip __getattr__
+        cls = globals()[name] = sdk_subclass(  # later lookups skip __getattr__
+            name, _FileSpanExporterImpl, "opentelemetry.sdk.trace.export", "SpanExporter", __name__
+        )
         return cls
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

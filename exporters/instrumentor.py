@@ -17,13 +17,13 @@ built on first access, like ``FileSpanExporter``.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from graphflow._optional import require
 from graphflow.events import EventProcessor, get_default_processors, set_default_processors
+
+from ._lazy import sdk_subclass
 
 if TYPE_CHECKING:
     # The module starts with `# type: ignore`, so mypy sees none of its names (Any).
@@ -83,22 +83,14 @@ if TYPE_CHECKING:
         """The OpenTelemetry instrumentor of graphflow (see ``_GraphflowInstrumentorImpl``)."""
 
 
-@functools.cache
-def _instrumentor_class() -> type[Any]:
-    module = require("opentelemetry.instrumentation.instrumentor", "otel", "GraphflowInstrumentor")
-    return type(
-        "GraphflowInstrumentor",
-        (_GraphflowInstrumentorImpl, module.BaseInstrumentor),
-        {
-            "__module__": __name__,
-            "__qualname__": "GraphflowInstrumentor",
-            "__doc__": _GraphflowInstrumentorImpl.__doc__,
-        },
-    )
-
-
 def __getattr__(name: str) -> Any:
     if name == "GraphflowInstrumentor":
-        cls = globals()[name] = _instrumentor_class()  # later lookups skip __getattr__
+        cls = globals()[name] = sdk_subclass(  # later lookups skip __getattr__
+            name,
+            _GraphflowInstrumentorImpl,
+            "opentelemetry.instrumentation.instrumentor",
+            "BaseInstrumentor",
+            __name__,
+        )
         return cls
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,6 +33,8 @@ from graphflow.events import (
 )
 from graphflow.exceptions import GraphConfigError
 
+from ._lazy import sdk_subclass
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.trace.export import (
@@ -216,19 +218,13 @@ if TYPE_CHECKING:
         """An SDK ``SpanExporter`` counting failed exports (see ``_CountingSpanExporterImpl``)."""
 
 
-@functools.cache
 def _counting_exporter_class() -> type[Any]:
-    require("opentelemetry.sdk.trace.export", "otel", "CountingSpanExporter")
-    from opentelemetry.sdk.trace.export import SpanExporter
-
-    return type(
+    return sdk_subclass(
         "CountingSpanExporter",
-        (_CountingSpanExporterImpl, SpanExporter),
-        {
-            "__module__": __name__,
-            "__qualname__": "CountingSpanExporter",
-            "__doc__": _CountingSpanExporterImpl.__doc__,
-        },
+        _CountingSpanExporterImpl,
+        "opentelemetry.sdk.trace.export",
+        "SpanExporter",
+        __name__,
     )
 
 
