@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -297,3 +298,40 @@ EVENT_TYPES: tuple[type, ...] = (
     MapEndEvent,
 )
 """Every event type, in the order of the ``Event`` union."""
+
+
+def _slot_init(cls: type) -> Any:
+    """The ``__init__`` dataclasses would generate for ``cls``, setting slots directly.
+
+    A frozen dataclass's own ``__init__`` goes through ``object.__setattr__`` per field;
+    calling each slot's descriptor is about 40% faster, and events are built per node. Same
+    signature, defaults and semantics (instances stay frozen: only ``__setattr__`` is
+    blocked). Defaults are immutable values; no event field has a default factory.
+    """
+    fields = dataclasses.fields(cls)
+    namespace: dict[str, Any] = {}
+    params, body = [], []
+    for f in fields:
+        if f.default_factory is not dataclasses.MISSING:  # pragma: no cover - none today
+            raise TypeError(f"{cls.__name__}.{f.name}: default factories are not supported")
+        if f.default is dataclasses.MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(source, namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    generated = cls.__dict__["__init__"]  # dataclasses' own, for its docs and annotations
+    init.__doc__ = generated.__doc__
+    init.__annotations__ = dict(generated.__annotations__)
+    return init
+
+
+for _cls in EVENT_TYPES:
+    setattr(_cls, "__init__", _slot_init(_cls))  # noqa: B010 - mypy keeps the dataclass view
+del _cls

@@ -163,3 +163,25 @@ def test_run_status_values_are_strings() -> None:
 def test_events_compare_by_value() -> None:
     assert build(CacheHitEvent) == build(CacheHitEvent)
     assert dataclasses.replace(build(CacheHitEvent), node_path="a/b").node_path == "a/b"
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES, ids=lambda t: t.__name__)
+def test_fast_init_keeps_the_dataclass_signature_keywords_and_pickling(event_type: type) -> None:
+    import inspect
+    import pickle
+
+    seed, added = FIELDS[event_type]
+    params = inspect.signature(event_type).parameters
+    assert list(params) == seed + added
+    for field in dataclasses.fields(event_type):
+        assert params[field.name].default == (
+            inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default
+        )
+    by_keyword = event_type(**{name: SAMPLE[name] for name in seed})
+    assert by_keyword == build(event_type)
+    assert repr(pickle.loads(pickle.dumps(by_keyword))) == repr(by_keyword)  # errors: by repr
+    with pytest.raises(TypeError, match="missing"):
+        event_type(*(SAMPLE[name] for name in seed[:-1]))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        event_type(*(SAMPLE[name] for name in seed), not_a_field=1)
+    assert event_type.__init__.__qualname__ == f"{event_type.__name__}.__init__"
