@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
 from graphflow.cache import Cache
 from graphflow.events import EventDispatcher, RunEndEvent, RunStartEvent, RunStatus
 from graphflow.exceptions import ConflictError, InfiniteLoopError
+from graphflow.runners._ids import new_span_id
 from graphflow.runners._inputs import check_missing
 from graphflow.runners._nodes import NodeSteps, Task
 from graphflow.runners._plan import NodePlan, Plan
@@ -213,7 +213,7 @@ class Run(NodeSteps):
         """Emit RunStartEvent (top-level runs and map items only)."""
         self.t0 = _perf()
         if self.events is not None:
-            self.span = token_hex(8)
+            self.span = new_span_id()
             self.events.emit(
                 RunStartEvent(
                     self.run_id,

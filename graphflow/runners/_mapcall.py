@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
 from graphflow.events import EventDispatcher, EventProcessor, MapEndEvent, MapStartEvent, RunStatus
 from graphflow.graph import Graph, validate_map_compatible
+from graphflow.runners._ids import new_span_id
 from graphflow.runners._inputs import check_inputs, check_missing, resolve_select
 from graphflow.runners._mapping import map_params, map_values
 from graphflow.runners._setup import dispatcher_for, prepare_graph
@@ -33,7 +33,7 @@ class MapSpan:
     def __init__(self, dispatcher: EventDispatcher, graph_name: str | None, size: int) -> None:
         self.dispatcher = dispatcher
         self.id = uuid.uuid4().hex
-        self.span = token_hex(8)
+        self.span = new_span_id()
         self.status = RunStatus.ERROR  # until the caller says the items completed
         self.t0 = time.perf_counter()
         dispatcher.emit(MapStartEvent(self.id, self.span, None, graph_name, size, time.time()))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from secrets import token_hex
 from typing import Any
 
 from graphflow.cache import Cache, cache_key
@@ -24,6 +23,7 @@ from graphflow.events import (
 )
 from graphflow.exceptions import NodeOutputError
 from graphflow.graph import END
+from graphflow.runners._ids import new_span_id
 from graphflow.runners._plan import GATE, GRAPH, NodePlan, Plan
 from graphflow.runners._sched import END_DECISION, Schedule
 from graphflow.runners.result import PauseInfo, PauseReason
@@ -116,7 +116,7 @@ class NodeSteps:
         cacheable = np.cache and self.cache is not None
         task.t0 = _perf()
         if self.events is not None:
-            task.span = token_hex(8)
+            task.span = new_span_id()
             task.start = NodeStartEvent(
                 self.run_id,
                 task.span,
@@ -300,7 +300,7 @@ class NodeSteps:
         np = task.np
         if self.events is not None:
             if task.span is None:
-                task.span = token_hex(8)
+                task.span = new_span_id()
             self.events.emit(
                 NodeErrorEvent(
                     self.run_id,
