@@ -118,15 +118,38 @@ class _Queue:
 
 
 class _Scope:
-    """One entered ``node_scope``; ``close()`` exits it."""
+    """One entered ``node_scope``; ``close()`` exits it, a failure logged and counted."""
 
-    __slots__ = ("_scope",)
+    __slots__ = ("_dispatcher", "_processor", "_scope")
 
-    def __init__(self, scope: AbstractContextManager[Any]) -> None:
+    def __init__(
+        self,
+        dispatcher: EventDispatcher,
+        processor: EventProcessor,
+        scope: AbstractContextManager[Any],
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._processor = processor
         self._scope = scope
 
     def close(self) -> None:
-        self._scope.__exit__(None, None, None)
+        try:
+            self._scope.__exit__(None, None, None)
+        except Exception:
+            self._dispatcher._failed(self._processor, "node_scope")
+
+
+class _Scopes:
+    """Several entered scopes; ``close()`` exits them innermost first, each isolated."""
+
+    __slots__ = ("_scopes",)
+
+    def __init__(self, scopes: list[_Scope]) -> None:
+        self._scopes = scopes
+
+    def close(self) -> None:
+        for scope in reversed(self._scopes):
+            scope.close()
 
 
 class EventDispatcher:
@@ -218,35 +241,36 @@ class EventDispatcher:
         names = ", ".join(type(p).__qualname__ for p in self.processors)
         return f"EventDispatcher([{names}], async_mode={self.async_mode}, strict={self.strict})"
 
-    def open_scope(self, event: NodeStartEvent) -> _Scope | contextlib.ExitStack | None:
+    def open_scope(self, event: NodeStartEvent) -> _Scope | _Scopes | None:
         """Enter every processor's ``node_scope`` for this node; the caller calls ``close()``.
 
-        Returns None when no processor provides a scope.
+        Returns None when no processor provides a scope. A scope that fails to enter or
+        exit is logged and counted like any processor failure; the node runs regardless.
         """
-        if not self.scoped:
-            return None
-        if len(self.scoped) == 1:  # the common case (one tracing processor): no ExitStack
-            processor = self.scoped[0]
-            try:
-                scope = processor.node_scope(event)
-                if scope is None:
-                    return None
-                scope.__enter__()
-            except Exception:
-                self._failed(processor, "node_scope")
-                return None
-            return _Scope(scope)
-        stack = contextlib.ExitStack()
-        for processor in self.scoped:
-            try:
-                scope = processor.node_scope(event)
+        scoped = self.scoped
+        if len(scoped) == 1:  # the common case (one tracing processor)
+            return self._enter(scoped[0], event)
+        entered: list[_Scope] = []
+        try:
+            for processor in scoped:
+                scope = self._enter(processor, event)
                 if scope is not None:
-                    stack.enter_context(scope)
-            except Exception:
-                if self.strict:
-                    stack.close()
-                self._failed(processor, "node_scope")
-        return stack
+                    entered.append(scope)
+        except BaseException:  # strict mode re-raised: exit what was entered
+            _Scopes(entered).close()
+            raise
+        return _Scopes(entered) if entered else None
+
+    def _enter(self, processor: EventProcessor, event: NodeStartEvent) -> _Scope | None:
+        try:
+            scope = processor.node_scope(event)
+            if scope is None:
+                return None
+            scope.__enter__()
+        except Exception:
+            self._failed(processor, "node_scope")
+            return None
+        return _Scope(self, processor, scope)
 
     def extended(self, processors: Iterable[EventProcessor]) -> EventDispatcher:
         """Return a dispatcher with ``processors`` appended (duplicates dropped).

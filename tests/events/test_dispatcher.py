@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from graphflow.events import (
     Event,
     EventDispatcher,
     EventProcessor,
+    NodeStartEvent,
     clear_default_processors,
     get_default_processors,
     processor_error_counts,
@@ -355,3 +357,69 @@ def test_default_processors_roundtrip() -> None:
     finally:
         clear_default_processors()
     assert get_default_processors() == ()
+
+
+# ------------------------------------------------------------------------------------ node_scope
+class _Scoped(EventProcessor):
+    """A processor whose node_scope records enter/exit, optionally failing one of them."""
+
+    def __init__(self, log: list[str], name: str, fail: str = "") -> None:
+        self.log, self.name, self.fail = log, name, fail
+
+    def on_event(self, event: Event) -> None:
+        pass
+
+    def node_scope(self, event: NodeStartEvent) -> Any:
+        processor = self
+
+        class Scope:
+            def __enter__(self) -> None:
+                processor.log.append(f"enter {processor.name}")
+                if processor.fail == "enter":
+                    raise RuntimeError("enter bug")
+
+            def __exit__(self, *exc: object) -> None:
+                processor.log.append(f"exit {processor.name}")
+                if processor.fail == "exit":
+                    raise RuntimeError("exit bug")
+
+        return Scope()
+
+
+def _start() -> NodeStartEvent:
+    return NodeStartEvent("r", "s", None, "n", {}, 0.0)
+
+
+def test_scopes_exit_innermost_first() -> None:
+    log: list[str] = []
+    dispatcher = EventDispatcher([_Scoped(log, "a"), _Scoped(log, "b")])
+    scope = dispatcher.open_scope(_start())
+    assert scope is not None
+    scope.close()
+    assert log == ["enter a", "enter b", "exit b", "exit a"]
+
+
+@pytest.mark.parametrize("fail", ["enter", "exit"])
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_failing_scope_is_logged_and_counted_and_the_others_still_run(
+    fail: str, count: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    log: list[str] = []
+    processors = [_Scoped(log, "bad", fail)] + [_Scoped(log, "ok")] * (count - 1)
+    dispatcher = EventDispatcher(processors)
+    with caplog.at_level(logging.ERROR, logger="graphflow"):
+        scope = dispatcher.open_scope(_start())
+        if scope is not None:
+            scope.close()
+    assert processor_error_counts() == {"_Scoped": 1}
+    assert "node_scope" in caplog.records[0].getMessage()
+    if count == 2:
+        assert "enter ok" in log and "exit ok" in log
+
+
+def test_strict_scope_failure_reraises_after_exiting_what_was_entered() -> None:
+    log: list[str] = []
+    dispatcher = EventDispatcher([_Scoped(log, "a"), _Scoped(log, "b", "enter")], strict=True)
+    with pytest.raises(RuntimeError, match="enter bug"):
+        dispatcher.open_scope(_start())
+    assert log == ["enter a", "enter b", "exit a"]
