@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from graphflow._optional import require
@@ -25,6 +24,7 @@ from graphflow.events import Event, EventProcessor, RunStatus
 from graphflow.events import types as ev
 from graphflow.exceptions import GraphConfigError
 from graphflow.processors import _names as n
+from graphflow.processors._otel_records import Current, Open, nanos, version
 from graphflow.processors._values import describe_error, error_type_name, render_value
 
 if TYPE_CHECKING:
@@ -35,64 +35,6 @@ __all__ = ["OpenTelemetryProcessor"]
 
 _SCOPE = "graphflow"
 _SHUTDOWN = "shutdown"
-
-
-def _version() -> str:
-    try:
-        return metadata.version("graphflow-runtime")
-    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-        return "0"
-
-
-class _Open:
-    """One open span and what its end needs to know.
-
-    ``parent``: the enclosing record (run, subgraph or map) a failure propagates to; ``run``:
-    a node's run record; ``graph``: the top-level graph's name; ``children``: a run's open
-    node spans by event span id (ended with the run if left open); ``chunks``: streamed
-    chunks so far; ``errors``: exceptions already recorded in this subtree (record once).
-    """
-
-    __slots__ = ("children", "chunks", "errors", "graph", "parent", "run", "span")
-
-    def __init__(
-        self, span: Span, parent: _Open | None, run: _Open | None, graph: str | None
-    ) -> None:
-        self.span = span
-        self.parent = parent
-        self.run = run
-        self.graph = graph
-        self.children: dict[str, _Open] | None = None
-        self.chunks = 0
-        self.errors: list[BaseException] | None = None
-
-
-def _nanos(timestamp: float) -> int:
-    """An event's ``time.time()`` timestamp as OpenTelemetry's integer nanoseconds."""
-    return int(timestamp * 1e9)
-
-
-class _Current:
-    """Makes a span current for one node body: attach on enter, detach on exit.
-
-    A plain attach/detach pair (``use_span`` costs several times more). The runner enters
-    and exits it in the task that runs the body, so detach always matches its attach.
-    """
-
-    __slots__ = ("_attach", "_context", "_detach", "_token")
-
-    def __init__(self, context: Context, attach: Any, detach: Any) -> None:
-        self._context = context
-        self._attach = attach
-        self._detach = detach
-        self._token: Any = None
-
-    def __enter__(self) -> _Current:
-        self._token = self._attach(self._context)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._detach(self._token)
 
 
 class OpenTelemetryProcessor(EventProcessor):
@@ -148,9 +90,9 @@ class OpenTelemetryProcessor(EventProcessor):
 
         self._tracer: Tracer
         if tracer_provider is None:
-            self._tracer = trace.get_tracer(_SCOPE, _version())
+            self._tracer = trace.get_tracer(_SCOPE, version())
         else:
-            self._tracer = tracer_provider.get_tracer(_SCOPE, _version())
+            self._tracer = tracer_provider.get_tracer(_SCOPE, version())
         self._in_context: Callable[[Span], Context] = trace.set_span_in_context
         from opentelemetry import context as otel_context
 
@@ -164,9 +106,9 @@ class OpenTelemetryProcessor(EventProcessor):
         self._max_length = max_value_length
         self._lock = threading.Lock()
         #: open spans by event span id (runs, nodes, maps)
-        self._spans: dict[str, _Open] = {}
+        self._spans: dict[str, Open] = {}
         #: open run spans by run id
-        self._runs: dict[str, _Open] = {}
+        self._runs: dict[str, Open] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -191,7 +133,7 @@ class OpenTelemetryProcessor(EventProcessor):
         rec = self._spans.get(event.span_id)  # one dict read: atomic, no lock needed
         if rec is None:
             return None
-        return _Current(self._in_context(rec.span), self._attach, self._detach)
+        return Current(self._in_context(rec.span), self._attach, self._detach)
 
     def span_context_for(self, event_span_id: str) -> SpanContext | None:
         """The context of the open span for an event ``span_id`` (None once it has ended).
@@ -217,23 +159,27 @@ class OpenTelemetryProcessor(EventProcessor):
 
     # ------------------------------------------------------------------ helpers
     def _start(
-        self, name: str, parent: _Open | None, attributes: dict[str, Any], timestamp: float
+        self, name: str, parent: Open | None, attributes: dict[str, Any], timestamp: float
     ) -> Span:
         """Start a span under ``parent``'s span, or under the ambient context when None.
 
         Spans start and end at their events' timestamps, so events replayed later (a Daft
         map's workers, a queued async processor) still give the times things happened.
         """
-        context = None if parent is None else self._in_context(parent.span)
+        context = None
+        if parent is not None:
+            context = parent.context
+            if context is None:  # made once per parent (a run has many children)
+                context = parent.context = self._in_context(parent.span)
         return self._tracer.start_span(
             name,
             context=context,
             kind=self._internal,
             attributes=attributes,
-            start_time=_nanos(timestamp),
+            start_time=nanos(timestamp),
         )
 
-    def _keep(self, span_id: str, rec: _Open, run_id: str | None = None) -> None:
+    def _keep(self, span_id: str, rec: Open, run_id: str | None = None) -> None:
         """Register an open span (and a run's, by run id); end it at once if shut down."""
         with self._lock:
             if not self._closed:
@@ -247,14 +193,14 @@ class OpenTelemetryProcessor(EventProcessor):
         rec.span.set_status(self._status(self._error, _SHUTDOWN))
         rec.span.end()
 
-    def _pop(self, span_id: str) -> _Open | None:
+    def _pop(self, span_id: str) -> Open | None:
         with self._lock:
             rec = self._spans.pop(span_id, None)
             if rec is not None and rec.run is not None and rec.run.children is not None:
                 rec.run.children.pop(span_id, None)
         return rec
 
-    def _fail(self, rec: _Open, exc: BaseException | None) -> None:
+    def _fail(self, rec: Open, exc: BaseException | None) -> None:
         """Mark ``rec`` failed by ``exc``; record the exception only where it was first seen."""
         span = rec.span
         if exc is None:
@@ -274,7 +220,7 @@ class OpenTelemetryProcessor(EventProcessor):
                     parent.errors.append(exc)
 
     def _end_with(
-        self, rec: _Open, status: RunStatus, error: BaseException | None, timestamp: float
+        self, rec: Open, status: RunStatus, error: BaseException | None, timestamp: float
     ) -> None:
         """End a run or map span with its ``graphflow.run.status`` and span status."""
         rec.span.set_attribute(n.ATTR_RUN_STATUS, str(status))
@@ -282,7 +228,7 @@ class OpenTelemetryProcessor(EventProcessor):
             self._fail(rec, error)
         elif status is RunStatus.COMPLETED and self._ok is not None:
             rec.span.set_status(self._ok)
-        rec.span.end(end_time=_nanos(timestamp))
+        rec.span.end(end_time=nanos(timestamp))
 
     # ------------------------------------------------------------------ runs and maps
     def _on_run_start(self, event: ev.RunStartEvent) -> None:
@@ -303,7 +249,7 @@ class OpenTelemetryProcessor(EventProcessor):
             if value is not None:
                 attributes[key] = value
         name = f"{n.SPAN_RUN} {graph}" if graph else n.SPAN_RUN
-        rec = _Open(self._start(name, parent, attributes, event.timestamp), parent, None, graph)
+        rec = Open(self._start(name, parent, attributes, event.timestamp), parent, None, graph)
         rec.children = {}
         self._keep(event.span_id, rec, event.run_id)
 
@@ -319,7 +265,7 @@ class OpenTelemetryProcessor(EventProcessor):
                 self._spans.pop(key, None)
             rec.children = None
         for child in reversed(left):  # e.g. the interrupt a paused run stopped at
-            child.span.end(end_time=_nanos(event.timestamp))
+            child.span.end(end_time=nanos(event.timestamp))
         rec.span.set_attribute(n.ATTR_RUN_ITERATIONS, event.iterations)
         self._end_with(rec, event.status, event.error, event.timestamp)
 
@@ -335,7 +281,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if graph is not None:
             attributes[n.ATTR_GRAPH_NAME] = graph
         name = f"{n.SPAN_MAP} {graph}" if graph else n.SPAN_MAP
-        rec = _Open(self._start(name, parent, attributes, event.timestamp), parent, None, graph)
+        rec = Open(self._start(name, parent, attributes, event.timestamp), parent, None, graph)
         self._keep(event.span_id, rec)
 
     def _on_map_end(self, event: ev.MapEndEvent) -> None:
@@ -366,25 +312,33 @@ class OpenTelemetryProcessor(EventProcessor):
         }
         if graph is not None:
             attributes[n.ATTR_GRAPH_NAME] = graph
+        interrupt = kind == n.NODE_KIND_INTERRUPT
+        if not interrupt:
+            # Known false until a cache hit says otherwise: set now, with the others, so the
+            # SDK cleans one attribute mapping per span (an interrupt that pauses has none).
+            attributes[n.ATTR_NODE_CACHED] = False
         if self._capture:
             attributes[n.ATTR_NODE_INPUTS] = render_value(event.inputs, self._max_length)
         span = self._start(f"{n.SPAN_NODE} {event.node_name}", parent, attributes, event.timestamp)
-        self._keep(event.span_id, _Open(span, parent, run, graph))
+        rec = Open(span, parent, run, graph)
+        rec.interrupt = interrupt
+        self._keep(event.span_id, rec)
 
     def _on_node_end(self, event: ev.NodeEndEvent) -> None:
         rec = self._pop(event.span_id)
         if rec is None:
             return
-        attributes: dict[str, Any] = {n.ATTR_NODE_CACHED: event.cached}
-        if rec.chunks:
-            attributes[n.ATTR_STREAM_CHUNKS] = rec.chunks
-        if self._capture:
-            attributes[n.ATTR_NODE_OUTPUTS] = render_value(event.outputs, self._max_length)
         span = rec.span
-        span.set_attributes(attributes)
+        if event.cached or rec.interrupt or rec.chunks or self._capture:
+            attributes: dict[str, Any] = {n.ATTR_NODE_CACHED: event.cached}
+            if rec.chunks:
+                attributes[n.ATTR_STREAM_CHUNKS] = rec.chunks
+            if self._capture:
+                attributes[n.ATTR_NODE_OUTPUTS] = render_value(event.outputs, self._max_length)
+            span.set_attributes(attributes)
         if self._ok is not None:
             span.set_status(self._ok)
-        span.end(end_time=_nanos(event.timestamp))
+        span.end(end_time=nanos(event.timestamp))
 
     def _on_node_error(self, event: ev.NodeErrorEvent) -> None:
         rec = self._pop(event.span_id)
@@ -393,7 +347,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if rec.chunks:
             rec.span.set_attribute(n.ATTR_STREAM_CHUNKS, rec.chunks)
         self._fail(rec, event.error)
-        rec.span.end(end_time=_nanos(event.timestamp))
+        rec.span.end(end_time=nanos(event.timestamp))
 
     def _on_cache_hit(self, event: ev.CacheHitEvent) -> None:
         rec = self._spans.get(event.span_id)

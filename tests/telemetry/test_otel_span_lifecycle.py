@@ -240,6 +240,23 @@ def test_paused_run_is_not_an_error_and_ends_the_interrupt_span(captured: Captur
     captured.assert_no_orphans()
 
 
+def test_answered_interrupt_and_failed_node_spans_say_not_cached(captured: CapturedTraces) -> None:
+    """graphflow.node.cached is on every node span that ran: false unless served by the cache."""
+    runner = AsyncRunner(event_processors=captured.processors)
+    answered = asyncio.run(
+        runner.run(
+            _approval_graph(), {"topic": "cats"}, interrupt_handlers={"approve": lambda d: "ok"}
+        )
+    )
+    assert answered.status == RunStatus.COMPLETED
+    assert captured.one(node="approve").attributes["graphflow.node.cached"] is False
+    with pytest.raises(BadInputError):
+        SyncRunner(event_processors=captured.processors).run(Graph([fetch, explode]), {"url": "u"})
+    failed = captured.one(node="explode")
+    assert failed.status == "ERROR"
+    assert failed.attributes["graphflow.node.cached"] is False
+
+
 def test_pause_inside_a_nested_graph_ends_every_span(captured: CapturedTraces) -> None:
     runner = AsyncRunner(event_processors=captured.processors)
     outer = Graph([_approval_graph().as_node(name="approval")], name="outer")
