@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span
 
-__all__ = ["Current", "Open", "nanos", "version"]
+__all__ = ["Open", "version"]
 
 
 def version() -> str:
@@ -30,20 +30,29 @@ class Open:
     a node's run record; ``graph``: the top-level graph's name; ``children``: a run's open
     node spans by event span id (ended with the run if left open); ``chunks``: streamed
     chunks so far; ``errors``: exceptions already recorded in this subtree (record once);
-    ``context``: an OpenTelemetry context holding ``span``, made once for its children;
-    ``interrupt``: an interrupt node's span (``graphflow.node.cached`` is set at its end only).
+    ``context``: an OpenTelemetry context holding ``span``, made once for its children
+    and for its node body; ``interrupt``: an interrupt node's span (``graphflow.node.cached``
+    is set at its end only).
+
+    A node's record is also the scope that makes its span current while the body runs:
+    entering attaches ``context`` through ``context_api`` (``opentelemetry.context``, handed
+    over by the processor), exiting detaches it (a plain pair: ``use_span`` costs several
+    times more). The runner enters and exits it in the task that runs the body, so
+    the detach always matches its attach.
     """
 
     __slots__ = (
         "children",
         "chunks",
         "context",
+        "context_api",
         "errors",
         "graph",
         "interrupt",
         "parent",
         "run",
         "span",
+        "token",
     )
 
     def __init__(
@@ -58,31 +67,12 @@ class Open:
         self.errors: list[BaseException] | None = None
         self.context: Context | None = None
         self.interrupt = False
+        self.token: Any = None
+        self.context_api: Any = None  # opentelemetry.context, set by node_scope
 
-
-def nanos(timestamp: float) -> int:
-    """An event's ``time.time()`` timestamp as OpenTelemetry's integer nanoseconds."""
-    return int(timestamp * 1e9)
-
-
-class Current:
-    """Makes a span current for one node body: attach on enter, detach on exit.
-
-    A plain attach/detach pair (``use_span`` costs several times more). The runner enters
-    and exits it in the task that runs the body, so detach always matches its attach.
-    """
-
-    __slots__ = ("_attach", "_context", "_detach", "_token")
-
-    def __init__(self, context: Context, attach: Any, detach: Any) -> None:
-        self._context = context
-        self._attach = attach
-        self._detach = detach
-        self._token: Any = None
-
-    def __enter__(self) -> Current:
-        self._token = self._attach(self._context)
+    def __enter__(self) -> Open:
+        self.token = self.context_api.attach(self.context)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._detach(self._token)
+        self.context_api.detach(self.token)

@@ -24,7 +24,7 @@ from graphflow.events import Event, EventProcessor, RunStatus
 from graphflow.events import types as ev
 from graphflow.exceptions import GraphConfigError
 from graphflow.processors import _names as n
-from graphflow.processors._otel_records import Current, Open, nanos, version
+from graphflow.processors._otel_records import Open, version
 from graphflow.processors._values import describe_error, error_type_name, render_value
 
 if TYPE_CHECKING:
@@ -94,10 +94,9 @@ class OpenTelemetryProcessor(EventProcessor):
         else:
             self._tracer = tracer_provider.get_tracer(_SCOPE, version())
         self._in_context: Callable[[Span], Context] = trace.set_span_in_context
-        from opentelemetry import context as otel_context
+        from opentelemetry import context as context_api
 
-        self._attach = otel_context.attach
-        self._detach = otel_context.detach
+        self._context_api = context_api
         self._internal = trace.SpanKind.INTERNAL
         self._status = Status
         self._error = StatusCode.ERROR
@@ -133,7 +132,10 @@ class OpenTelemetryProcessor(EventProcessor):
         rec = self._spans.get(event.span_id)  # one dict read: atomic, no lock needed
         if rec is None:
             return None
-        return Current(self._in_context(rec.span), self._attach, self._detach)
+        if rec.context is None:
+            rec.context = self._in_context(rec.span)
+        rec.context_api = self._context_api
+        return rec  # entering attaches rec.context; exiting detaches it
 
     def span_context_for(self, event_span_id: str) -> SpanContext | None:
         """The context of the open span for an event ``span_id`` (None once it has ended).
@@ -176,7 +178,7 @@ class OpenTelemetryProcessor(EventProcessor):
             context=context,
             kind=self._internal,
             attributes=attributes,
-            start_time=nanos(timestamp),
+            start_time=int(timestamp * 1e9),
         )
 
     def _keep(self, span_id: str, rec: Open, run_id: str | None = None) -> None:
@@ -228,7 +230,7 @@ class OpenTelemetryProcessor(EventProcessor):
             self._fail(rec, error)
         elif status is RunStatus.COMPLETED and self._ok is not None:
             rec.span.set_status(self._ok)
-        rec.span.end(end_time=nanos(timestamp))
+        rec.span.end(end_time=int(timestamp * 1e9))
 
     # ------------------------------------------------------------------ runs and maps
     def _on_run_start(self, event: ev.RunStartEvent) -> None:
@@ -265,7 +267,7 @@ class OpenTelemetryProcessor(EventProcessor):
                 self._spans.pop(key, None)
             rec.children = None
         for child in reversed(left):  # e.g. the interrupt a paused run stopped at
-            child.span.end(end_time=nanos(event.timestamp))
+            child.span.end(end_time=int(event.timestamp * 1e9))
         rec.span.set_attribute(n.ATTR_RUN_ITERATIONS, event.iterations)
         self._end_with(rec, event.status, event.error, event.timestamp)
 
@@ -338,7 +340,7 @@ class OpenTelemetryProcessor(EventProcessor):
             span.set_attributes(attributes)
         if self._ok is not None:
             span.set_status(self._ok)
-        span.end(end_time=nanos(event.timestamp))
+        span.end(end_time=int(event.timestamp * 1e9))
 
     def _on_node_error(self, event: ev.NodeErrorEvent) -> None:
         rec = self._pop(event.span_id)
@@ -347,7 +349,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if rec.chunks:
             rec.span.set_attribute(n.ATTR_STREAM_CHUNKS, rec.chunks)
         self._fail(rec, event.error)
-        rec.span.end(end_time=nanos(event.timestamp))
+        rec.span.end(end_time=int(event.timestamp * 1e9))
 
     def _on_cache_hit(self, event: ev.CacheHitEvent) -> None:
         rec = self._spans.get(event.span_id)

@@ -248,14 +248,23 @@ class EventDispatcher:
         exit is logged and counted like any processor failure; the node runs regardless.
         """
         scoped = self.scoped
-        if len(scoped) == 1:  # the common case (one tracing processor)
-            return self._enter(scoped[0], event)
+        if len(scoped) == 1:  # the common case (one tracing processor), inlined
+            processor = scoped[0]
+            try:
+                scope = processor.node_scope(event)
+                if scope is None:
+                    return None
+                scope.__enter__()
+            except Exception:
+                self._failed(processor, "node_scope")
+                return None
+            return _Scope(self, processor, scope)
         entered: list[_Scope] = []
         try:
             for processor in scoped:
-                scope = self._enter(processor, event)
-                if scope is not None:
-                    entered.append(scope)
+                one = self._enter(processor, event)
+                if one is not None:
+                    entered.append(one)
         except BaseException:  # strict mode re-raised: exit what was entered
             _Scopes(entered).close()
             raise

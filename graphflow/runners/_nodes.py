@@ -115,18 +115,18 @@ class NodeSteps:
         np = task.np
         cacheable = np.cache and self.cache is not None
         task.t0 = _perf()
-        if self.events is not None:
+        if self.events is not None:  # the traced hot path: calls inlined where it is cheap
             task.span = new_span_id()
             task.start = NodeStartEvent(
                 self.run_id,
                 task.span,
                 self.parent_span,
                 np.name,
-                self.inputs_of(task),
+                task.kwargs if np.identity else self.inputs_of(task),
                 _now(),
-                node_kind=np.kind,
-                cacheable=cacheable,
-                node_path=self.node_path(np),
+                np.kind,
+                cacheable,
+                self.path + np.name,
             )
             self.events.emit(task.start)
         if not cacheable:
@@ -276,7 +276,7 @@ class NodeSteps:
                     (_perf() - task.t0) * 1000.0,
                     cached,
                     _now(),
-                    node_path=self.node_path(np),
+                    self.path + np.name,
                 )
             )
 
