@@ -248,17 +248,8 @@ class EventDispatcher:
         exit is logged and counted like any processor failure; the node runs regardless.
         """
         scoped = self.scoped
-        if len(scoped) == 1:  # the common case (one tracing processor), inlined
-            processor = scoped[0]
-            try:
-                scope = processor.node_scope(event)
-                if scope is None:
-                    return None
-                scope.__enter__()
-            except Exception:
-                self._failed(processor, "node_scope")
-                return None
-            return _Scope(self, processor, scope)
+        if len(scoped) == 1:  # the common case (one tracing processor)
+            return self._enter(scoped[0], event)
         entered: list[_Scope] = []
         try:
             for processor in scoped:
