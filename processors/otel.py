@@ -37,6 +37,11 @@ _SCOPE = "graphflow"
 _SHUTDOWN = "shutdown"
 
 
+def _nanos(timestamp: float) -> int:
+    """An event's ``time.time()`` timestamp as OpenTelemetry's integer nanoseconds."""
+    return int(timestamp * 1e9)
+
+
 class OpenTelemetryProcessor(EventProcessor):
     """Turn graphflow events into OpenTelemetry spans (``spec/telemetry.md``).
 
@@ -178,7 +183,7 @@ class OpenTelemetryProcessor(EventProcessor):
             context=context,
             kind=self._internal,
             attributes=attributes,
-            start_time=int(timestamp * 1e9),
+            start_time=_nanos(timestamp),
         )
 
     def _keep(self, span_id: str, rec: Open, run_id: str | None = None) -> None:
@@ -230,7 +235,7 @@ class OpenTelemetryProcessor(EventProcessor):
             self._fail(rec, error)
         elif status is RunStatus.COMPLETED and self._ok is not None:
             rec.span.set_status(self._ok)
-        rec.span.end(end_time=int(timestamp * 1e9))
+        rec.span.end(end_time=_nanos(timestamp))
 
     # ------------------------------------------------------------------ runs and maps
     def _on_run_start(self, event: ev.RunStartEvent) -> None:
@@ -267,7 +272,7 @@ class OpenTelemetryProcessor(EventProcessor):
                 self._spans.pop(key, None)
             rec.children = None
         for child in reversed(left):  # e.g. the interrupt a paused run stopped at
-            child.span.end(end_time=int(event.timestamp * 1e9))
+            child.span.end(end_time=_nanos(event.timestamp))
         rec.span.set_attribute(n.ATTR_RUN_ITERATIONS, event.iterations)
         self._end_with(rec, event.status, event.error, event.timestamp)
 
@@ -340,7 +345,7 @@ class OpenTelemetryProcessor(EventProcessor):
             span.set_attributes(attributes)
         if self._ok is not None:
             span.set_status(self._ok)
-        span.end(end_time=int(event.timestamp * 1e9))
+        span.end(end_time=_nanos(event.timestamp))
 
     def _on_node_error(self, event: ev.NodeErrorEvent) -> None:
         rec = self._pop(event.span_id)
@@ -349,7 +354,7 @@ class OpenTelemetryProcessor(EventProcessor):
         if rec.chunks:
             rec.span.set_attribute(n.ATTR_STREAM_CHUNKS, rec.chunks)
         self._fail(rec, event.error)
-        rec.span.end(end_time=int(event.timestamp * 1e9))
+        rec.span.end(end_time=_nanos(event.timestamp))
 
     def _on_cache_hit(self, event: ev.CacheHitEvent) -> None:
         rec = self._spans.get(event.span_id)
